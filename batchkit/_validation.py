@@ -1,0 +1,85 @@
+"""Argument checks shared by every batchkit function.
+
+Each check raises *before* any work is done, and its message names the argument, what was received and what is
+expected, so that a student can fix the call without reading batchkit's source.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from typing import Union
+
+#: What every random function in batchkit accepts: an int seed, a Generator to draw from, or None (fresh entropy).
+SeedLike = Union[int, np.random.Generator, None]
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` as an ``int`` if it is an integer >= 1, else raise.
+
+    ``bool`` is rejected on purpose: ``batch_size=True`` is almost always a bug, even though ``True == 1``.
+    Floats such as ``32.0`` are rejected too, because ``n / b`` style code silently produces them.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
+    return int(value)
+
+
+def check_nonnegative_int(name: str, value: object) -> int:
+    """Return ``value`` as an ``int`` if it is an integer >= 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r} of type {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer (>= 0), got {value}")
+    return int(value)
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` if it is a ``bool`` (or numpy bool), else raise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
+    return bool(value)
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return str(value)
+
+
+def as_generator(seed: object) -> np.random.Generator:
+    """Turn ``seed`` (an int, a Generator or None) into a ``numpy.random.Generator``.
+
+    A Generator is used as it is (not copied), so successive calls that share it draw fresh numbers: that is how
+    successive epochs get different shuffles. ``None`` asks the operating system for entropy (not reproducible).
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(
+            f"seed must be a non-negative integer, a numpy.random.Generator or None, got {seed!r} "
+            f"of type {type(seed).__name__}"
+        )
+    return np.random.default_rng(int(seed))
+
+
+def check_array(name: str, value: object, *, ndim: tuple[int, ...]) -> np.ndarray:
+    """Return ``value`` as a numpy array with one of the allowed numbers of dimensions, else raise.
+
+    Lists are accepted and converted; object arrays (ragged lists) are rejected with a message.
+    """
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got an object array (ragged nested lists?)")
+    if array.ndim not in ndim:
+        expected = " or ".join(f"{d}-D" for d in ndim)
+        raise ValueError(f"{name} must be {expected}, got an array of shape {array.shape} ({array.ndim}-D)")
+    return array

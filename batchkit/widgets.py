@@ -1,0 +1,172 @@
+"""Interactive views of the lessons, thin over :mod:`batchkit.plotting`.
+
+Every view is a :class:`LessonView`: an ipywidgets ``VBox`` of named controls, a summary line and the figure as a
+PNG image. It is a plain Python object, so tests can drive it without a browser::
+
+    view = batch_assignment_widget()
+    view.controls["batch_size"].value = 7       # the view redraws at once
+    view.summary_text, view.figure_data         # what it shows now
+
+Why a PNG ``Image`` widget and not an ``Output`` widget or ``interact``: the figure lives in the widget's own state,
+so a notebook stores nothing that differs between runs (nbval can compare the cell) and nothing is printed into a
+hidden output area. Settings that batchkit rejects (for example ``drop_last`` with a batch larger than ``n``) show
+batchkit's error message in the summary line instead of a traceback.
+
+:data:`REGISTRY` lists every view builder, so that tests and benchmarks cover each view automatically.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from .plotting import plot_batch_assignment
+from .sampling import batch_assignment
+from .counting import describe_steps
+
+#: What a view's ``draw`` function returns: the figure, the one-line summary, and the data the figure shows.
+Drawing = tuple[Figure, str, Any]
+
+PNG_DPI = 80  # enough for a lecture projector; higher DPI makes every redraw slower
+
+
+class LessonView(widgets.VBox):
+    """Named controls, a summary line and a figure, redrawn whenever a control changes.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier, also a CSS class (``bk-view-<name>``) for browser tests.
+    controls : dict of str to ipywidgets.ValueWidget
+        The controls, keyed by the keyword argument of ``draw`` they feed.
+    draw : callable
+        ``draw(**values) -> (figure, summary, data)``. A ``ValueError`` or ``TypeError`` it raises is shown as a
+        message; any other exception is a bug and propagates.
+
+    Attributes
+    ----------
+    summary_text : str
+        The text of the summary line now (an error message after rejected settings).
+    figure_data : object
+        The data behind the figure drawn last (kept from the last valid settings when settings are rejected).
+    error : str or None
+        The message of the last rejected settings, None when the view is valid.
+    update_seconds : list of float
+        Wall time of every redraw (draw + PNG rendering), for the latency benchmark.
+    """
+
+    def __init__(self, name: str, controls: dict[str, widgets.ValueWidget], draw: Callable[..., Drawing]) -> None:
+        self.name = name
+        self.controls = dict(controls)
+        self._draw = draw
+        self.summary = widgets.HTML()
+        self.summary.add_class("bk-summary")
+        self.image = widgets.Image(format="png")
+        self.image.add_class("bk-figure")
+        self.summary_text = ""
+        self.figure_data: Any = None
+        self.error: str | None = None
+        self.update_seconds: list[float] = []
+        for control in self.controls.values():
+            control.style.description_width = "initial"
+        control_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([control_box, self.summary, self.image])
+        self.add_class("bk-view")
+        self.add_class(f"bk-view-{name}")
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.refresh()
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control, by name."""
+        return {key: control.value for key, control in self.controls.items()}
+
+    def refresh(self) -> None:
+        """Redraw from the current control values."""
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a warning is a bug in a view: fail loudly in tests
+                figure, summary, data = self._draw(**self.values())
+        except (ValueError, TypeError) as exc:
+            self.error = str(exc)
+            self.summary_text = f"Not possible: {exc}"
+            self.summary.value = f'<span class="bk-error" style="color:#D55E00">{_escape(self.summary_text)}</span>'
+            self.summary.add_class("bk-has-error")
+        else:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=PNG_DPI)
+            self.image.value = buffer.getvalue()
+            self.error = None
+            self.summary_text = summary
+            self.figure_data = data
+            self.summary.value = _escape(summary)
+            self.summary.remove_class("bk-has-error")
+        self.update_seconds.append(time.perf_counter() - start)
+
+    def _on_change(self, change: dict) -> None:
+        self.refresh()
+
+    def __repr__(self) -> str:
+        # The text/plain output a notebook stores for this view: deterministic, so nbval can compare it.
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.values().items())
+        return f"LessonView {self.name!r} ({settings})"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _int_slider(value: int, low: int, high: int, description: str) -> widgets.IntSlider:
+    return widgets.IntSlider(value=value, min=low, max=high, description=description, continuous_update=True)
+
+
+def batch_assignment_widget(
+    n: int = 24,
+    batch_size: int = 5,
+    epochs: int = 4,
+    *,
+    shuffle: bool = True,
+    replacement: bool = False,
+    drop_last: bool = False,
+    seed: int = 0,
+) -> LessonView:
+    """Lesson 01: which sample falls into which batch, epoch by epoch.
+
+    Controls: ``n`` (1-60), ``batch_size`` (1-64), ``epochs`` (1-6), ``shuffle``, ``replacement``, ``drop_last`` and
+    ``seed``. Draws with :func:`batchkit.plotting.plot_batch_assignment`, so its default view is the figure that
+    ``plot_batch_assignment(batch_assignment(n, batch_size, epochs, ...))`` gives.
+    """
+    controls = {
+        "n": _int_slider(n, 1, 60, "n samples"),
+        "batch_size": _int_slider(batch_size, 1, 64, "batch size b"),
+        "epochs": _int_slider(epochs, 1, 6, "epochs"),
+        "shuffle": widgets.Checkbox(value=shuffle, description="shuffle"),
+        "replacement": widgets.Checkbox(value=replacement, description="with replacement"),
+        "drop_last": widgets.Checkbox(value=drop_last, description="drop_last"),
+        "seed": widgets.BoundedIntText(value=seed, min=0, max=9999, description="seed", layout={"width": "9em"}),
+    }
+
+    def draw(n, batch_size, epochs, shuffle, replacement, drop_last, seed) -> Drawing:
+        assignment = batch_assignment(
+            n, batch_size, epochs, shuffle=shuffle, replacement=replacement, drop_last=drop_last, seed=seed
+        )
+        summary = describe_steps(n, batch_size, epochs, drop_last)
+        if replacement:
+            seen = assignment.distinct_fraction()
+            summary += f"; distinct samples seen per epoch: {', '.join(f'{s:.0%}' for s in seen)}"
+        return plot_batch_assignment(assignment), summary, assignment
+
+    return LessonView("batch_assignment", controls, draw)
+
+
+#: Every view builder in the series, by name. Tests and benchmarks iterate over this.
+REGISTRY: dict[str, Callable[[], LessonView]] = {
+    "batch_assignment": batch_assignment_widget,
+}
