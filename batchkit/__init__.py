@@ -20,6 +20,7 @@ from .sampling import (
     expected_distinct_fraction,
     iter_epochs,
 )
+from .source import source_of
 
 __version__ = "0.1.0"
 
@@ -33,5 +34,6 @@ __all__ = [
     "epoch_batch_indices",
     "expected_distinct_fraction",
     "iter_epochs",
+    "source_of",
     "total_steps",
 ]

@@ -1,0 +1,89 @@
+"""Every notebook is stored executed, clean and navigable (nbval then compares its outputs)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.notebook_files import NOTEBOOKS, code_cells, load, source
+from tools import navigation
+
+IDS = [path.name for path in NOTEBOOKS]
+MACHINE_PATH = re.compile(r"(/root/|/home/|/work/|/Users/|/tmp/|[A-Za-z]:\\\\|site-packages)")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
+# The only reasons for which a cell's output may escape nbval's comparison.
+ALLOWED_IGNORE_REASON = re.compile(r"^# why: .*(timing|machine dependent|Output widget)", re.IGNORECASE)
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_executed_top_to_bottom(path):
+    counts = [cell["execution_count"] for cell in code_cells(load(path))]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: execution counts {counts}; run python tools/execute_notebooks.py {path.relative_to(path.parents[1])}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_errors_warnings_or_machine_paths(path):
+    for number, cell in enumerate(code_cells(load(path)), start=1):
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"{path.name}, code cell {number}: error output"
+            assert output.get("name") != "stderr", f"{path.name}, code cell {number}: stderr output (a warning?)"
+            text = json.dumps({k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")})
+            text += json.dumps(output.get("text", ""))
+            found = MACHINE_PATH.search(text)
+            assert found is None, f"{path.name}, code cell {number}: output holds a machine path ({found.group()})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_kernelspec_is_python3(path):
+    assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_opens_with_a_title_that_gives_the_korean_term(path):
+    first = load(path)["cells"][0]
+    title = source(first).splitlines()[0]
+    assert first["cell_type"] == "markdown" and title.startswith("# "), f"{path.name}: first cell is not a # title"
+    assert HANGUL.search(title), f"{path.name}: the title {title!r} gives no Korean term"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_ignored_outputs_are_only_timings_or_output_widgets_and_say_why(path):
+    for number, cell in enumerate(code_cells(load(path)), start=1):
+        lines = [line.strip() for line in source(cell).splitlines()]
+        tags = cell.get("metadata", {}).get("tags", [])
+        assert not {"nbval-ignore-output", "nbval-skip"} & set(tags), (
+            f"{path.name}, code cell {number}: use a '{IGNORE_MARKER}' comment with a reason, not a tag"
+        )
+        assert "# NBVAL_SKIP" not in lines, f"{path.name}, code cell {number}: skipped cells are not allowed"
+        if IGNORE_MARKER in lines:
+            reason = lines[lines.index(IGNORE_MARKER) + 1] if lines.index(IGNORE_MARKER) + 1 < len(lines) else ""
+            assert ALLOWED_IGNORE_REASON.match(reason), (
+                f"{path.name}, code cell {number}: '{IGNORE_MARKER}' must be followed by a line "
+                f"'# why: timing...' or '# why: ... Output widget', got {reason!r}"
+            )
+
+
+def test_navigation_and_lesson_tables_are_fresh():
+    stale = navigation.stale_files()
+    assert not stale, f"stale: {[p.name for p in stale]}; run python tools/navigation.py"
+
+
+def test_every_lesson_has_goals_summary_and_exercises():
+    for path in navigation.lesson_paths():
+        text = "\n".join(source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown")
+        for heading in ("Learning goals", "## Summary", "## Exercises"):
+            assert heading in text, f"{path.name}: no '{heading}'"
+        assert load(path)["metadata"].get("batchkit", {}).get("summary"), f"{path.name}: no one-line summary"
+
+
+def test_no_checkpoints_next_to_notebooks():
+    assert not list((NOTEBOOKS[0].parent).rglob(".ipynb_checkpoints/*.ipynb"))

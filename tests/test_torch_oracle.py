@@ -1,0 +1,37 @@
+"""Oracle: batch counts and sizes agree with PyTorch's DataLoader (skipped when torch is absent)."""
+
+import numpy as np
+import pytest
+
+import batchkit as bk
+
+torch = pytest.importorskip("torch", reason="torch is not installed: pip install torch to run the DataLoader oracle")
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batch_counts_and_sizes_match_dataloader(shuffle, drop_last):
+    generator = torch.Generator().manual_seed(0)
+    for n in [1, 2, 7, 10, 31, 64, 100]:
+        dataset = TensorDataset(torch.arange(n))
+        for b in [1, 2, 3, 8, 10, 32, 64, 99, 100, 150]:
+            loader = DataLoader(dataset, batch_size=b, shuffle=shuffle, drop_last=drop_last, generator=generator)
+            torch_sizes = [len(batch[0]) for batch in loader]
+            if drop_last and b > n:
+                assert torch_sizes == []  # PyTorch silently yields nothing; batchkit says why
+                with pytest.raises(ValueError, match="zero batches"):
+                    bk.batch_sizes(n, b, drop_last)
+                continue
+            assert len(loader) == bk.batches_per_epoch(n, b, drop_last), (n, b, drop_last)
+            assert torch_sizes == bk.batch_sizes(n, b, drop_last).tolist(), (n, b, drop_last)
+            ours = [len(x) for x in bk.epoch_batch_indices(n, b, shuffle=shuffle, drop_last=drop_last, seed=0)]
+            assert ours == torch_sizes
+
+
+def test_every_sample_once_per_epoch_in_both():
+    dataset = TensorDataset(torch.arange(50))
+    loader = DataLoader(dataset, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(1))
+    torch_order = np.concatenate([batch[0].numpy() for batch in loader])
+    ours = np.concatenate(bk.epoch_batch_indices(50, 8, seed=1))
+    np.testing.assert_array_equal(np.sort(torch_order), np.sort(ours))
