@@ -35,3 +35,18 @@ def test_every_sample_once_per_epoch_in_both():
     torch_order = np.concatenate([batch[0].numpy() for batch in loader])
     ours = np.concatenate(bk.epoch_batch_indices(50, 8, seed=1))
     np.testing.assert_array_equal(np.sort(torch_order), np.sort(ours))
+
+
+def test_linear_forward_and_backward_match_torch():
+    from batchkit.linear import linear_backward, linear_forward
+
+    rng = np.random.default_rng(2)
+    X, W, b = rng.standard_normal((5, 4)), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    dZ = rng.standard_normal((5, 3))
+    tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    tZ = torch.nn.functional.linear(tX, tW, tb)
+    tZ.backward(torch.tensor(dZ))
+    np.testing.assert_allclose(linear_forward(X, W, b), tZ.detach().numpy(), rtol=1e-12, atol=1e-12)
+    dX, dW, db = linear_backward(dZ, X, W)
+    for ours, theirs in [(dX, tX), (dW, tW), (db, tb)]:
+        np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)

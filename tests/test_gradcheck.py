@@ -1,0 +1,67 @@
+"""The numerical gradient checker passes correct backward passes and fails wrong ones."""
+
+import numpy as np
+import pytest
+
+from batchkit.gradcheck import check_gradients, numerical_gradient, rel_error
+from batchkit.linear import linear_backward, linear_forward
+
+
+def inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    return {"X": rng.standard_normal((4, 3)), "W": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+
+
+def correct_backward(dZ, X, W, b):
+    dX, dW, db = linear_backward(dZ, X, W)
+    return {"X": dX, "W": dW, "b": db}
+
+
+def replacing(name, wrong):
+    """A backward that is right except for one gradient: realistic single mistakes."""
+    return lambda dZ, X, W, b: {**correct_backward(dZ, X, W, b), name: wrong(dZ, X, W)}
+
+
+WRONG_BACKWARDS = {
+    "bias gradient averaged over the batch instead of summed": replacing("b", lambda dZ, X, W: dZ.mean(axis=0)),
+    "bias gradient from the last sample only": replacing("b", lambda dZ, X, W: dZ[-1]),
+    "weight gradient from the first sample only": replacing("W", lambda dZ, X, W: np.outer(dZ[0], X[0])),
+    "weight gradient averaged over the batch": replacing("W", lambda dZ, X, W: dZ.T @ X / len(X)),
+    "input gradient through W with the wrong sign": replacing("X", lambda dZ, X, W: -dZ @ W),
+}
+
+
+def test_correct_backward_passes():
+    result = check_gradients(linear_forward, correct_backward, inputs())
+    assert result.passed and max(result.errors.values()) < 1e-8, str(result)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_BACKWARDS))
+def test_wrong_backward_fails(name):
+    result = check_gradients(linear_forward, WRONG_BACKWARDS[name], inputs())
+    assert not result.passed, f"the checker accepted a wrong backward: {name}"
+    assert "WRONG" in str(result)
+
+
+def test_inputs_are_not_modified():
+    original = inputs()
+    copy = {k: v.copy() for k, v in original.items()}
+    check_gradients(linear_forward, correct_backward, original)
+    assert all(np.array_equal(original[k], copy[k]) for k in original)
+
+
+def test_numerical_gradient_of_a_known_function():
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(numerical_gradient(lambda: float(np.sum(x ** 3)), x), 3 * x ** 2, rtol=1e-8)
+
+
+def test_rel_error():
+    assert rel_error(np.ones(3), np.ones(3)) == 0.0
+    assert rel_error([1.0], [3.0]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="shapes"):
+        rel_error(np.ones(2), np.ones(3))
+
+
+def test_missing_gradient_is_reported():
+    with pytest.raises(ValueError, match=r"backward returned no gradient for \['b'\]"):
+        check_gradients(linear_forward, lambda dZ, X, W, b: {"X": X, "W": W}, inputs())
