@@ -22,7 +22,8 @@ def batch_sum(Z: np.ndarray, *, layout: str = "rows", keepdims: bool = False) ->
 
     Parameters
     ----------
-    Z : numpy.ndarray, shape (batch, features) for ``layout="rows"``, (features, batch) for ``"columns"``
+    Z : numpy.ndarray, shape (batch, features) or (batch,) for ``layout="rows"``, (features, batch) for ``"columns"``
+        A 1-D array holds one value per sample (a per-sample loss, say); its batch sum is a scalar.
     layout : {"rows", "columns"}
     keepdims : bool
         Keep the batch axis with length 1: shape (1, features) or (features, 1), which broadcasts back against
@@ -33,14 +34,14 @@ def batch_sum(Z: np.ndarray, *, layout: str = "rows", keepdims: bool = False) ->
     numpy.ndarray, shape (features,), or (1, features) / (features, 1) with ``keepdims``
     """
     axis = sample_axis(layout)
-    Z = check_array("Z", Z, ndim=(2,))
+    Z = check_array("Z", Z, ndim=(1, 2) if axis == 0 else (2,))
     return Z.sum(axis=axis, keepdims=keepdims)
 
 
 def batch_mean(Z: np.ndarray, *, layout: str = "rows", keepdims: bool = False) -> np.ndarray:
     """Mean over the batch axis: :func:`batch_sum` divided by the batch size. Shapes as in :func:`batch_sum`."""
     axis = sample_axis(layout)
-    Z = check_array("Z", Z, ndim=(2,))
+    Z = check_array("Z", Z, ndim=(1, 2) if axis == 0 else (2,))
     if Z.shape[axis] == 0:
         raise ValueError(f"Z has shape {Z.shape}: an empty batch has no mean")
     return batch_sum(Z, layout=layout, keepdims=keepdims) / Z.shape[axis]

@@ -26,9 +26,10 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from .plotting import plot_batch_assignment
-from .sampling import batch_assignment
 from .counting import describe_steps
+from .plotting import plot_batch_assignment, plot_linear_steps
+from .sampling import batch_assignment
+from .worked_example import example_tables, linear_relu_steps, worked_example
 
 #: What a view's ``draw`` function returns: the figure, the one-line summary, and the data the figure shows.
 Drawing = tuple[Figure, str, Any]
@@ -166,7 +167,25 @@ def batch_assignment_widget(
     return LessonView("batch_assignment", controls, draw)
 
 
+def linear_steps_widget(step: int = 0) -> LessonView:
+    """Lesson 02: step through ``ReLU(X Wᵀ + b)`` on the worked example, one sample per step.
+
+    The tables and steps are computed once; a change of the ``step`` slider only redraws. Draws with
+    :func:`batchkit.plotting.plot_linear_steps`, so step ``k`` looks exactly like
+    ``plot_linear_steps(linear_relu_steps(*worked_example())[k], example_tables(*worked_example()))``.
+    """
+    tables = example_tables(*worked_example())
+    steps = linear_relu_steps(*worked_example())
+    controls = {"step": _int_slider(step, 0, len(steps) - 1, "step")}
+
+    def draw(step: int) -> Drawing:
+        return plot_linear_steps(steps[step], tables), f"Step {step} of {len(steps) - 1}. {steps[step].title}", steps[step]
+
+    return LessonView("linear_steps", controls, draw)
+
+
 #: Every view builder in the series, by name. Tests and benchmarks iterate over this.
 REGISTRY: dict[str, Callable[[], LessonView]] = {
     "batch_assignment": batch_assignment_widget,
+    "linear_steps": linear_steps_widget,
 }

@@ -45,3 +45,11 @@ def test_batch_add_refuses_what_numpy_would_broadcast_wrongly():
 def test_batch_mean_of_empty_batch():
     with pytest.raises(ValueError, match="empty batch has no mean"):
         batch_mean(np.zeros((0, 3)))
+
+
+def test_one_value_per_sample_sums_to_a_scalar():
+    losses = np.array([1.0, 2.0, 4.5])
+    assert batch_sum(losses) == 7.5
+    assert batch_mean(losses) == 2.5
+    with pytest.raises(ValueError, match="Z must be 2-D"):
+        batch_sum(losses, layout="columns")

@@ -1,0 +1,28 @@
+"""The throughput helper: behaviour only (shapes, order, settings), never speed."""
+
+import numpy as np
+import pytest
+
+from batchkit.timing import measure_throughput
+
+
+def test_shapes_order_and_settings():
+    calls = []
+    methods = {"a": lambda batch: calls.append(("a", len(batch))), "b": lambda batch: calls.append(("b", len(batch)))}
+    result = measure_throughput(methods, lambda b: np.zeros((b, 2)), [1, 4, 2], repeats=3, warmup=2, seed=0)
+    np.testing.assert_array_equal(result.batch_sizes, [1, 4, 2])
+    for name in methods:
+        assert result.median[name].shape == (3,)
+        assert np.all(result.q1[name] <= result.median[name]) and np.all(result.median[name] <= result.q3[name])
+        assert np.all(result.median[name] > 0)
+    assert len(calls) == 2 * 3 * (3 + 2)
+    assert result.settings["repeats"] == 3 and result.settings["warmup"] == 2 and "numpy" in result.settings
+    timed = calls[2 * 3 * 2:]
+    assert timed[:6] != sorted(timed[:6]) or timed[6:12] != timed[:6], "repeats should be interleaved in random order"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="methods is empty"):
+        measure_throughput({}, lambda b: np.zeros(b), [1])
+    with pytest.raises(ValueError, match="batch size must be a positive integer"):
+        measure_throughput({"a": len}, lambda b: np.zeros(b), [0])
