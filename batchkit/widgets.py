@@ -26,9 +26,11 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from .conditioning import centering_experiment, offset_regression_data
 from .counting import describe_steps
-from .plotting import plot_batch_assignment, plot_linear_steps
+from .plotting import plot_batch_assignment, plot_batch_mean_histogram, plot_centering_contours, plot_linear_steps
 from .sampling import batch_assignment
+from .statistics import batch_mean_std, epoch_batch_means
 from .worked_example import example_tables, linear_relu_steps, worked_example
 
 #: What a view's ``draw`` function returns: the figure, the one-line summary, and the data the figure shows.
@@ -184,8 +186,57 @@ def linear_steps_widget(step: int = 0) -> LessonView:
     return LessonView("linear_steps", controls, draw)
 
 
+def centering_widget(offset: float = 10.0, centered: bool = False) -> LessonView:
+    """Lesson 03: gradient descent on ``J(θ0, θ1)`` with inputs around ``offset``, raw or centered.
+
+    Draws :func:`batchkit.plotting.plot_centering_contours` of
+    ``centering_experiment(*offset_regression_data(offset), centered=centered)``.
+    """
+    controls = {
+        "offset": widgets.FloatSlider(value=offset, min=0.0, max=100.0, step=1.0, description="input offset"),
+        "centered": widgets.Checkbox(value=centered, description="center x"),
+    }
+
+    def draw(offset: float, centered: bool) -> Drawing:
+        experiment = centering_experiment(*offset_regression_data(offset), centered=centered)
+        summary = (f"offset {offset:g}, {'centered' if centered else 'raw'} x: condition number "
+                   f"{experiment.condition:.3g}, best stable learning rate {experiment.learning_rate:.3g}, "
+                   f"{experiment.steps_needed:,} steps to J - J* ≤ 1e-6")
+        return plot_centering_contours(experiment), summary, experiment
+
+    return LessonView("centering", controls, draw)
+
+
+def batch_means_widget(batch_size: int = 10, *, n: int = 1200, epochs: int = 50, seed: int = 0) -> LessonView:
+    """Lesson 03: the spread of batch means over ``epochs`` epochs against ``σ/√b · √((n-b)/(n-1))``.
+
+    The data (skewed, exponential with mean 2) is made once; a change of the batch size reshuffles and redraws.
+    Draws :func:`batchkit.plotting.plot_batch_mean_histogram`.
+    """
+    x = batch_means_data(n, seed)
+    controls = {"batch_size": _int_slider(batch_size, 1, n, "batch size b")}
+
+    def draw(batch_size: int) -> Drawing:
+        means = epoch_batch_means(x, batch_size, epochs, seed=seed + 1)
+        theory = batch_mean_std(float(x.std()), n, batch_size)
+        summary = (f"b = {batch_size}: {means.size} batch means from {epochs} epochs; measured std "
+                   f"{means.std():.4f}, theory σ/√b·√((n-b)/(n-1)) = {theory:.4f}")
+        return plot_batch_mean_histogram(means, float(x.mean()), theory, batch_size), summary, means
+
+    return LessonView("batch_means", controls, draw)
+
+
+def batch_means_data(n: int = 1200, seed: int = 0):
+    """The skewed data of :func:`batch_means_widget`: ``n`` draws from an exponential distribution with mean 2."""
+    import numpy as np
+
+    return np.random.default_rng(seed).exponential(2.0, n)
+
+
 #: Every view builder in the series, by name. Tests and benchmarks iterate over this.
 REGISTRY: dict[str, Callable[[], LessonView]] = {
     "batch_assignment": batch_assignment_widget,
     "linear_steps": linear_steps_widget,
+    "centering": centering_widget,
+    "batch_means": batch_means_widget,
 }
