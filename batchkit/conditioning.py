@@ -2,7 +2,7 @@
 
 For linear regression, ``J`` is a quadratic bowl whose Hessian is ``H = [1 x]ᵀ[1 x] / m``. With inputs around an
 offset ``c`` (say ``x ≈ 100``), ``H ≈ [[1, c], [c, c² + σ²]]``: its eigenvalues differ by a factor of about
-``(c² / σ²)²`` — the **condition number** ``κ = λmax / λmin``. Contours are long thin ellipses, and gradient descent
+``(1 + c² + σ²)² / σ²``, roughly ``c⁴`` — the **condition number** ``κ = λmax / λmin``. Contours are long thin ellipses, and gradient descent
 needs about ``κ`` steps. Centering the inputs (``c = 0``) makes ``H = diag(1, σ²)``: round contours, few steps.
 
 Gradient descent on a quadratic can be followed exactly in the eigenbasis of ``H``: after ``t`` steps at learning
