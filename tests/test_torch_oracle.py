@@ -50,3 +50,28 @@ def test_linear_forward_and_backward_match_torch():
     dX, dW, db = linear_backward(dZ, X, W)
     for ours, theirs in [(dX, tX), (dW, tW), (db, tb)]:
         np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 50])
+def test_sgd_trajectory_matches_torch_optim_sgd(batch_size):
+    from batchkit.training import train
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((50, 3)), rng.standard_normal(50)
+    theta0 = rng.standard_normal(4)
+    history = train(X, y, batch_size=batch_size, epochs=3, learning_rate=0.05, theta0=theta0, seed=9)
+
+    weights = torch.tensor(theta0[1:], dtype=torch.float64, requires_grad=True)
+    bias = torch.tensor(theta0[:1], dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([bias, weights], lr=0.05)
+    tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+    trajectory = [theta0]
+    for batches in bk.iter_epochs(50, batch_size, 3, seed=9):  # the very batch order train() used
+        for index in batches:
+            index = torch.from_numpy(index)
+            optimizer.zero_grad()
+            residual = tX[index] @ weights + bias - ty[index]
+            (0.5 * (residual**2).mean()).backward()  # J = 1/(2m) Σ (h - y)²
+            optimizer.step()
+            trajectory.append(np.concatenate([bias.detach().numpy(), weights.detach().numpy()]))
+    np.testing.assert_allclose(history.theta, np.array(trajectory), rtol=0, atol=1e-10)
