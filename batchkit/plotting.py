@@ -8,12 +8,14 @@ Colours: viridis for ordered quantities and the Okabe-Ito palette for categories
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from .conditioning import CenteringExperiment
 from .sampling import BatchAssignment
+from .training import History
 from .worked_example import ComputationStep
 
 #: Okabe & Ito (2008) colour-blind-safe palette, for categorical lines.
@@ -89,8 +91,6 @@ def plot_batch_assignment(assignment: BatchAssignment, fig: Figure | None = None
 
 
 def _viridis_samples(count: int) -> np.ndarray:
-    from matplotlib import colormaps
-
     return colormaps["viridis"](np.linspace(0.0, 0.95, max(count, 1)))
 
 
@@ -270,15 +270,7 @@ def plot_centering_contours(experiment: CenteringExperiment, fig: Figure | None 
     fig.clear()
     ax = fig.add_axes((0.13, 0.12, 0.82, 0.76))
     path, optimum, H = experiment.path, experiment.optimum, experiment.H
-    corners = np.vstack([path, optimum])
-    low, high = corners.min(axis=0), corners.max(axis=0)
-    margin = np.maximum(0.25 * (high - low), 0.5)
-    theta0 = np.linspace(low[0] - margin[0], high[0] + margin[0], 100)
-    theta1 = np.linspace(low[1] - margin[1], high[1] + margin[1], 100)
-    grid = np.stack(np.meshgrid(theta0, theta1), axis=-1) - optimum  # (100, 100, 2) errors θ - θ*
-    excess = 0.5 * np.einsum("...i,ij,...j->...", grid, H, grid)  # J - J*, exact for a quadratic
-    levels = np.geomspace(max(excess.max(), 1e-12) * 1e-6, max(excess.max(), 1e-12), 12)
-    ax.contour(theta0, theta1, excess, levels=levels, colors=OKABE_ITO[0], linewidths=0.8, alpha=0.7)
+    draw_loss_contours(ax, H, optimum, np.vstack([path, optimum]))
     ax.plot(path[:, 0], path[:, 1], "-o", color=OKABE_ITO[5], markersize=3, linewidth=1.2,
             label=f"gradient descent, first {len(path) - 1} steps")
     ax.plot(*optimum, marker="*", color="black", markersize=14, linestyle="none", label="optimum θ*")
@@ -289,6 +281,22 @@ def plot_centering_contours(experiment: CenteringExperiment, fig: Figure | None 
                  f"{experiment.steps_needed:,} steps to tolerance", fontsize="medium")
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
     return fig
+
+
+def draw_loss_contours(ax, H: np.ndarray, optimum: np.ndarray, points: np.ndarray) -> None:
+    """Contours of ``J(θ) - J(θ*) = ½ (θ - θ*)ᵀ H (θ - θ*)`` (exact for linear regression) around ``points``.
+
+    Levels are spaced geometrically (each 10^0.5 apart) so that both the steep and the flat direction show.
+    """
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = np.maximum(0.25 * (high - low), 0.5)
+    theta0 = np.linspace(low[0] - margin[0], high[0] + margin[0], 100)
+    theta1 = np.linspace(low[1] - margin[1], high[1] + margin[1], 100)
+    grid = np.stack(np.meshgrid(theta0, theta1), axis=-1) - optimum  # (100, 100, 2) errors θ - θ*
+    excess = 0.5 * np.einsum("...i,ij,...j->...", grid, H, grid)
+    top = max(excess.max(), 1e-12)
+    ax.contour(theta0, theta1, excess, levels=np.geomspace(top * 1e-6, top, 12), colors=OKABE_ITO[0],
+               linewidths=0.8, alpha=0.7)
 
 
 def plot_steps_vs_offset(offsets: np.ndarray, steps: dict[str, np.ndarray], conditions: dict[str, np.ndarray]) -> Figure:
@@ -340,5 +348,101 @@ def plot_batch_mean_histogram(means: np.ndarray, population_mean: float, theory_
     ax.set_xlabel("batch mean (units of x)")
     ax.set_ylabel("density (1 / units of x)")
     ax.set_title(f"b = {batch_size}: measured std {means.std():.3f}, theory {theory_std:.3f}", fontsize="medium")
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+# Lesson 04 ---------------------------------------------------------------------------------------------------------
+
+
+def plot_training_paths(H: np.ndarray, optimum: np.ndarray, histories: dict[str, History],
+                        fig: Figure | None = None) -> Figure:
+    """Paths of θ = (θ0, θ1) during training, one per run, on the contours of ``J``.
+
+    Parameters
+    ----------
+    H, optimum : numpy.ndarray
+        Hessian (2, 2) and minimizer (2,) of ``J`` on all the data (:func:`batchkit.linreg.hessian`,
+        :func:`batchkit.linreg.least_squares`).
+    histories : dict of str to History
+        One line per run, labelled by its key.
+    """
+    fig = new_figure(6.0, 4.6) if fig is None else fig
+    fig.clear()
+    ax = fig.add_axes((0.13, 0.12, 0.82, 0.8))
+    finite = [h.theta for h in histories.values()]
+    draw_loss_contours(ax, H, optimum, np.vstack(finite + [optimum[None, :]]))
+    for (name, history), colour, marker in zip(histories.items(), OKABE_ITO[5:] + OKABE_ITO, "o.s^"):
+        theta = history.theta
+        ax.plot(theta[:, 0], theta[:, 1], "-", marker=marker, color=colour, markersize=3, linewidth=1.0,
+                alpha=0.85, label=f"{name}: {history.steps} updates")
+    ax.plot(*optimum, marker="*", color="black", markersize=14, linestyle="none", label="optimum θ*")
+    ax.set_xlabel("θ0, intercept (units of y)")
+    ax.set_ylabel("θ1, slope (units of y per unit of x)")
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    return fig
+
+
+def plot_fair_comparison(histories: dict[str, History], min_loss: float) -> Figure:
+    """Three panels, shared y: ``J - J*`` against epochs, against parameter updates, and against seconds (log x).
+
+    The loss is ``J`` on all the data, recorded every ``eval_every`` steps (:func:`batchkit.training.train`), so every
+    run is judged on the same full-data loss however small its batches.
+    """
+    fig = new_figure(11.0, 3.8)
+    axes = [fig.add_axes((0.06 + k * 0.32, 0.16, 0.27, 0.72)) for k in range(3)]
+    for (name, h), colour in zip(histories.items(), OKABE_ITO):
+        steps = np.concatenate([[0], h.eval_steps])
+        excess = np.maximum(np.concatenate([[h.epoch_loss[0]], h.eval_loss]) - min_loss, 1e-12)
+        seconds = np.concatenate([[np.nan], h.wall_time[h.eval_steps - 1]]) if len(h.eval_steps) else steps * np.nan
+        axes[0].plot(steps / h.steps_per_epoch, excess, color=colour, label=name)
+        axes[1].plot(np.maximum(steps, 1), excess, color=colour, label=name)
+        axes[2].plot(seconds, excess, color=colour, label=name)
+    labels = ["epochs (passes over the data)", "parameter updates (steps)", "wall-clock time (s)"]
+    for ax, label in zip(axes, labels):
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.grid(True, alpha=0.3)
+    axes[1].set_xscale("log")
+    axes[2].set_xscale("log")
+    axes[0].set_ylabel("J - J* on all data (units of y²)")
+    axes[0].legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_loss_grid(batch_sizes: list[int], learning_rates: list[float], final_loss: np.ndarray,
+                   min_loss: float) -> Figure:
+    """Heat map of the final ``J - J*`` over batch size × learning rate; diverged runs are marked."""
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_axes((0.12, 0.14, 0.7, 0.76))
+    cax = fig.add_axes((0.85, 0.14, 0.03, 0.76))
+    excess = np.log10(np.maximum(final_loss - min_loss, 1e-12))
+    shown = np.ma.masked_invalid(np.where(np.isfinite(final_loss), excess, np.nan))
+    cmap = colormaps["viridis"].with_extremes(bad=UNUSED_GREY)
+    mesh = ax.pcolormesh(np.arange(len(learning_rates) + 1), np.arange(len(batch_sizes) + 1), shown, cmap=cmap)
+    for i, j in zip(*np.nonzero(~np.isfinite(final_loss))):
+        ax.text(j + 0.5, i + 0.5, "×", ha="center", va="center", color="black")
+    ax.set_xticks(np.arange(len(learning_rates)) + 0.5, [f"{r:g}" for r in learning_rates], rotation=45)
+    ax.set_yticks(np.arange(len(batch_sizes)) + 0.5, [str(b) for b in batch_sizes])
+    ax.set_xlabel("learning rate α")
+    ax.set_ylabel("batch size b (samples)")
+    ax.set_title("final J - J* after the same number of epochs (× = diverged)", fontsize="medium")
+    fig.colorbar(mesh, cax=cax).set_label("log10(J - J*)")
+    return fig
+
+
+def plot_gradient_noise(batch_sizes: np.ndarray, measured: np.ndarray, predicted: np.ndarray) -> Figure:
+    """Measured mini-batch gradient noise against batch size, with the predicted ``1/√b`` law (log-log)."""
+    fig = new_figure(6.0, 3.8)
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    ax.plot(batch_sizes, measured, "o", color=OKABE_ITO[0], label="measured RMS |g_batch - g|")
+    ax.plot(batch_sizes, predicted, "-", color=OKABE_ITO[1], label="σ/√b · √((n-b)/(n-1))")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+    ax.minorticks_off()
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size b (samples)")
+    ax.set_ylabel("gradient noise (units of the gradient)")
+    ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
     return fig

@@ -226,3 +226,51 @@ def fit(
     """
     return train(X, y, batch_size=batch_size, epochs=epochs, learning_rate=2.0 * learning_rate, shuffle=shuffle,
                  seed=seed)
+
+
+def final_losses(X: np.ndarray, y: np.ndarray, *, batch_sizes: list[int], learning_rates_: list[float],
+                 epochs: int, seed: int = 0, **options) -> np.ndarray:
+    """Final ``J`` on all the data for every (batch size, learning rate) pair; ``inf`` where training diverged.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(batch_sizes), len(learning_rates_))
+    """
+    return np.array([[train(X, y, batch_size=b, epochs=epochs, learning_rate=rate, seed=seed, **options).final_loss
+                      for rate in learning_rates_] for b in batch_sizes])
+
+
+def tune_learning_rate(X: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, candidates: list[float],
+                       seed: int = 0, **options) -> float:
+    """The candidate learning rate with the lowest final loss after ``epochs`` epochs (diverged runs lose).
+
+    The same budget of epochs for every batch size, as in a fair comparison per epoch.
+    """
+    losses = final_losses(X, y, batch_sizes=[batch_size], learning_rates_=candidates, epochs=epochs, seed=seed,
+                          **options)[0]
+    return float(candidates[int(np.argmin(losses))])
+
+
+def gradient_noise(X: np.ndarray, y: np.ndarray, theta: np.ndarray, batch_sizes: list[int], *,
+                   epochs: int = 20, seed: SeedLike = 0) -> np.ndarray:
+    """How far mini-batch gradients stray from the full gradient: the root mean square of ``|g_batch - g_full|``.
+
+    Measured over ``epochs`` shuffled epochs without replacement (full batches only) at a fixed ``theta``.
+    Theory: it falls like ``1/√b``, times the finite-population correction ``√((n - b)/(n - 1))``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(batch_sizes),)
+    """
+    X = as_features(X)
+    y = np.asarray(y, dtype=np.float64)
+    theta = check_theta(np.asarray(theta, dtype=np.float64), X)
+    design = np.hstack([np.ones((len(X), 1)), X])
+    per_sample = (design @ theta - y)[:, None] * design  # each sample's own gradient, shape (n, d + 1)
+    full = per_sample.mean(axis=0)
+    noise = []
+    for b in batch_sizes:  # a loop over the few batch sizes asked for
+        deviations = [per_sample[np.concatenate(batches)].reshape(len(batches), b, -1).mean(axis=1) - full
+                      for batches in iter_epochs(len(X), b, epochs, drop_last=True, seed=seed)]
+        noise.append(np.sqrt(np.mean(np.sum(np.concatenate(deviations) ** 2, axis=1))))
+    return np.array(noise)

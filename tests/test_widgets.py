@@ -18,10 +18,17 @@ from batchkit.widgets import REGISTRY, LessonView
 
 
 def extremes(control: widgets.ValueWidget) -> list:
+    """The minimum, a middle value and the maximum a control allows (both states of a checkbox)."""
     if isinstance(control, widgets.Checkbox):
         return [not control.value, control.value]
+    if isinstance(control, widgets.SelectionSlider):
+        options = list(control.options)
+        return [options[0], options[len(options) // 2], options[-1]]
+    if isinstance(control, widgets.FloatLogSlider):
+        return [control.base**control.min, control.base ** ((control.min + control.max) / 2), control.base**control.max]
     low, high = control.min, control.max
-    return [low, (low + high) // 2, high]
+    middle = (low + high) // 2 if isinstance(low, int) else (low + high) / 2
+    return [low, middle, high]
 
 
 @pytest.fixture(params=sorted(REGISTRY), ids=sorted(REGISTRY))
@@ -53,7 +60,7 @@ def test_every_control_at_min_middle_max(view):
                 continue  # setting the value it already had triggers no redraw
             assert len(view.update_seconds) == before + 1, f"{name}={value!r}: no redraw"
             if view.error is None:
-                assert view.values()[name] == value
+                assert view.values()[name] == pytest.approx(value)
                 assert "Not possible" not in view.summary_text
             else:
                 assert view.summary_text.startswith("Not possible: "), view.summary_text
@@ -93,3 +100,14 @@ def test_default_view_is_the_static_figure_of_the_same_settings():
     view = REGISTRY["batch_assignment"](n=24, batch_size=5, epochs=4, seed=0)
     static = bk.batch_assignment(24, 5, 4, seed=0)
     np.testing.assert_array_equal(view.figure_data.batch_of, static.batch_of)
+
+
+def test_training_view_reports_divergence_instead_of_drawing():
+    view = REGISTRY["training_paths"]()
+    assert view.error is None and "mini-batch GD, b=8" in view.summary_text
+    view.controls["learning_rate"].value = view.controls["learning_rate"].base ** view.controls["learning_rate"].max
+    assert view.error is not None and "the loss blows up" in view.summary_text and "2/λmax" in view.summary_text
+    view.controls["learning_rate"].value = 0.01
+    assert view.error is None
+    view.controls["batch_size"].value = 64
+    assert view.summary_text.startswith("full-batch GD") and view.figure_data.steps == 5

@@ -1,0 +1,43 @@
+"""Data for the lessons: generated here, or bundled with scikit-learn. Nothing is downloaded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import SeedLike, as_generator, check_positive_int
+
+
+def synthetic_line(n: int = 200, theta: tuple[float, float] = (1.0, 2.0), noise: float = 0.5,
+                   seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``y = θ0 + θ1 x + noise`` with ``x`` uniform on [-2, 2]: a regression problem whose true θ is known.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n,)
+    y : numpy.ndarray, shape (n,)
+    """
+    n = check_positive_int("n", n)
+    rng = as_generator(seed)
+    x = rng.uniform(-2.0, 2.0, n)
+    return x, theta[0] + theta[1] * x + noise * rng.standard_normal(n)
+
+
+def diabetes_bmi() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled diabetes data (442 patients), one feature: body mass index, scaled to std 1.
+
+    The target is a measure of disease progression one year later (about 25 to 346). The data ships inside
+    scikit-learn, so nothing is downloaded; scikit-learn is imported only when this function is called.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (442,)
+        BMI, centered (as scikit-learn ships it) and divided by its standard deviation.
+    y : numpy.ndarray, shape (442,)
+    """
+    try:
+        from sklearn.datasets import load_diabetes
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("diabetes_bmi() needs scikit-learn: pip install scikit-learn") from error
+    data = load_diabetes()
+    bmi = data.data[:, 2]
+    return bmi / bmi.std(), data.target.astype(np.float64)
