@@ -23,21 +23,21 @@ def synthetic_line(n: int = 200, theta: tuple[float, float] = (1.0, 2.0), noise:
 
 
 def diabetes_bmi() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled diabetes data (442 patients), one feature: body mass index, scaled to std 1.
+    """scikit-learn's bundled diabetes data (442 patients), one feature: body mass index in kg/m².
 
     The target is a measure of disease progression one year later (about 25 to 346). The data ships inside
     scikit-learn, so nothing is downloaded; scikit-learn is imported only when this function is called.
+    BMI is returned as measured (mean about 26.4 kg/m²): center it before gradient descent (lesson 03).
 
     Returns
     -------
     x : numpy.ndarray, shape (442,)
-        BMI, centered (as scikit-learn ships it) and divided by its standard deviation.
+        Body mass index, kg/m².
     y : numpy.ndarray, shape (442,)
     """
     try:
         from sklearn.datasets import load_diabetes
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("diabetes_bmi() needs scikit-learn: pip install scikit-learn") from error
-    data = load_diabetes()
-    bmi = data.data[:, 2]
-    return bmi / bmi.std(), data.target.astype(np.float64)
+    data = load_diabetes(scaled=False)
+    return data.data[:, 2].astype(np.float64), data.target.astype(np.float64)

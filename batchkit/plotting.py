@@ -410,24 +410,37 @@ def plot_fair_comparison(histories: dict[str, History], min_loss: float) -> Figu
     return fig
 
 
-def plot_loss_grid(batch_sizes: list[int], learning_rates: list[float], final_loss: np.ndarray,
-                   min_loss: float) -> Figure:
-    """Heat map of the final ``J - J*`` over batch size × learning rate; diverged runs are marked."""
+def plot_loss_grid(batch_sizes: list[int], learning_rates: list[float], final_loss: np.ndarray, min_loss: float,
+                   start_loss: float) -> Figure:
+    """Heat map of the final ``J - J*`` over batch size × learning rate.
+
+    Runs that ended worse than they started (``final_loss >= start_loss``, including diverged ones) are grey with a
+    cross, so that the colour scale shows the runs that learned.
+
+    Parameters
+    ----------
+    final_loss : numpy.ndarray, shape (len(batch_sizes), len(learning_rates))
+        From :func:`batchkit.training.final_losses` (``inf`` for diverged runs).
+    min_loss, start_loss : float
+        ``J*`` and ``J`` at the starting parameters.
+    """
     fig = new_figure(7.0, 4.2)
-    ax = fig.add_axes((0.12, 0.14, 0.7, 0.76))
-    cax = fig.add_axes((0.85, 0.14, 0.03, 0.76))
-    excess = np.log10(np.maximum(final_loss - min_loss, 1e-12))
-    shown = np.ma.masked_invalid(np.where(np.isfinite(final_loss), excess, np.nan))
+    ax = fig.add_axes((0.12, 0.17, 0.7, 0.74))
+    cax = fig.add_axes((0.85, 0.17, 0.03, 0.74))
+    failed = ~(final_loss < start_loss)
+    excess = np.log10(np.maximum(np.where(failed, 1.0, final_loss) - min_loss, 1e-12))
     cmap = colormaps["viridis"].with_extremes(bad=UNUSED_GREY)
-    mesh = ax.pcolormesh(np.arange(len(learning_rates) + 1), np.arange(len(batch_sizes) + 1), shown, cmap=cmap)
-    for i, j in zip(*np.nonzero(~np.isfinite(final_loss))):
-        ax.text(j + 0.5, i + 0.5, "×", ha="center", va="center", color="black")
+    mesh = ax.pcolormesh(np.arange(len(learning_rates) + 1), np.arange(len(batch_sizes) + 1),
+                         np.ma.masked_where(failed, excess), cmap=cmap)
+    for i, j in zip(*np.nonzero(failed)):
+        ax.text(j + 0.5, i + 0.5, "×", ha="center", va="center", color="black", fontsize="large")
     ax.set_xticks(np.arange(len(learning_rates)) + 0.5, [f"{r:g}" for r in learning_rates], rotation=45)
     ax.set_yticks(np.arange(len(batch_sizes)) + 0.5, [str(b) for b in batch_sizes])
     ax.set_xlabel("learning rate α")
     ax.set_ylabel("batch size b (samples)")
-    ax.set_title("final J - J* after the same number of epochs (× = diverged)", fontsize="medium")
-    fig.colorbar(mesh, cax=cax).set_label("log10(J - J*)")
+    ax.set_title("final J - J* after the same number of epochs (× = no better than the start, or diverged)",
+                 fontsize="small")
+    fig.colorbar(mesh, cax=cax).set_label("log10(J - J*), units of y²")
     return fig
 
 
