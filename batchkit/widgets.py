@@ -115,12 +115,14 @@ class LessonView(widgets.VBox):
         else:
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=PNG_DPI)
-            self.image.value = buffer.getvalue()
             self.error = None
             self.summary_text = summary
             self.figure_data = data
             self.summary.value = _escape(summary)
             self.summary.remove_class("bk-has-error")
+            # Shown at its own pixel size: stretched to the cell's width it would be blurred.
+            self.image.layout.width = f"{round(figure.get_figwidth() * PNG_DPI)}px"
+            self.image.value = buffer.getvalue()
         self.update_seconds.append(time.perf_counter() - start)
 
     def _on_change(self, change: dict) -> None:
