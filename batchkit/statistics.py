@@ -34,7 +34,7 @@ def batch_mean_var(X: np.ndarray, *, layout: str = "rows", ddof: int = 0) -> tup
 
     Returns
     -------
-    mean, var : numpy.ndarray, shape (features,) (a scalar array for 1-D input), in ``X``'s floating dtype
+    mean, var : numpy.ndarray, shape (features,) (0-D for 1-D input), in ``X``'s floating dtype
     """
     axis = sample_axis(layout)
     X = check_array("X", X, ndim=(1, 2) if axis == 0 else (2,))
@@ -42,16 +42,37 @@ def batch_mean_var(X: np.ndarray, *, layout: str = "rows", ddof: int = 0) -> tup
     count = X.shape[axis]
     if count <= ddof:
         raise ValueError(f"X has {count} samples along the batch axis: the variance with ddof={ddof} needs more than {ddof}")
+    rows = X.reshape(count, -1) if X.ndim == 1 else (X if axis == 0 else X.T)  # views: samples as rows
+    mean, centered = center_rows(rows)
+    var = column_sum_of_squares(centered) / (count - ddof)
+    if X.ndim == 1:
+        return mean[0], var[0]
+    return mean, var
+
+
+def center_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of every column of ``X`` (batch, features) and ``X`` minus it, both accurate in float32.
+
+    Shift by the first sample, average the (small) differences, subtract: a shifted two-pass algorithm. Returns
+    a new array for the centered data, which callers (batch normalization) may overwrite.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (features,)
+    centered : numpy.ndarray, shape (batch, features)
+    """
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
-    shift = np.take(X, [0], axis=axis)  # one sample, kept as a broadcastable slice
-    shifted = X - shift  # small, exactly representable differences (Sterbenz), even for a large offset
-    shifted_mean = shifted.mean(axis=axis, keepdims=True)
-    centered = shifted - shifted_mean  # two-pass: square only small numbers
-    var = np.einsum("ij,ij->j" if axis == 0 else "ij,ij->i", centered, centered) if X.ndim == 2 else centered @ centered
-    var = var / (count - ddof)
-    mean = np.squeeze(shift + shifted_mean, axis=axis)
-    return mean, np.asarray(var).astype(X.dtype, copy=False)
+    shift = X[0].copy()
+    centered = X - shift  # small, exactly representable differences (Sterbenz), even for a large offset
+    shifted_mean = centered.mean(axis=0)
+    centered -= shifted_mean  # in place: no second temporary array
+    return shift + shifted_mean, centered
+
+
+def column_sum_of_squares(centered: np.ndarray) -> np.ndarray:
+    """``Σ_i centered[i, j]²`` for every column j, without forming the squared array (einsum)."""
+    return np.einsum("ij,ij->j", centered, centered)
 
 
 def naive_variance(X: np.ndarray, *, layout: str = "rows") -> np.ndarray:

@@ -58,6 +58,7 @@ def test_numerical_gradient_of_a_known_function():
 def test_rel_error():
     assert rel_error(np.ones(3), np.ones(3)) == 0.0
     assert rel_error([1.0], [3.0]) == pytest.approx(0.5)
+    assert rel_error([1.0, 1e-9], [1.0, 2e-9]) < 1e-9  # a tiny entry's own relative error does not dominate
     with pytest.raises(ValueError, match="shapes"):
         rel_error(np.ones(2), np.ones(3))
 

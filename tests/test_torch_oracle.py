@@ -75,3 +75,44 @@ def test_sgd_trajectory_matches_torch_optim_sgd(batch_size):
             optimizer.step()
             trajectory.append(np.concatenate([bias.detach().numpy(), weights.detach().numpy()]))
     np.testing.assert_allclose(history.theta, np.array(trajectory), rtol=0, atol=1e-10)
+
+
+def test_batchnorm1d_matches_torch_in_train_and_eval():
+    from batchkit.batchnorm import BatchNorm1d
+
+    rng = np.random.default_rng(5)
+    ours, theirs = BatchNorm1d(4), torch.nn.BatchNorm1d(4).double()
+    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
+    ours.gamma, ours.beta = gamma.copy(), beta.copy()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(gamma))
+        theirs.bias.copy_(torch.from_numpy(beta))
+    for step in range(6):  # several training steps: the running statistics accumulate
+        x = rng.normal(3.0, 2.0, (8, 4))
+        dout = rng.standard_normal((8, 4))
+        tx = torch.tensor(x, requires_grad=True)
+        theirs.zero_grad()
+        tout = theirs(tx)
+        tout.backward(torch.from_numpy(dout))
+        out = ours(x)
+        dx = ours.backward(dout)
+        np.testing.assert_allclose(out, tout.detach().numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours.dgamma, theirs.weight.grad.numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours.dbeta, theirs.bias.grad.numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=0, atol=1e-10)
+    ours.eval()
+    theirs.eval()
+    x = rng.normal(3.0, 2.0, (5, 4))
+    with torch.no_grad():
+        np.testing.assert_allclose(ours(x), theirs(torch.from_numpy(x)).numpy(), rtol=0, atol=1e-10)
+
+
+def test_torch_also_refuses_a_training_batch_of_one():
+    from batchkit.batchnorm import BatchNorm1d
+
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        torch.nn.BatchNorm1d(3)(torch.ones(1, 3))
+    with pytest.raises(ValueError, match="needs more than 1 sample per batch"):
+        BatchNorm1d(3)(np.ones((1, 3)))
