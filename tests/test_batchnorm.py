@@ -10,7 +10,7 @@ from batchkit.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_backwa
 from batchkit.gradcheck import check_gradients
 
 batches = arrays(np.float64, st.tuples(st.integers(4, 30), st.integers(1, 6)),
-                 elements=st.floats(-100, 100)).filter(lambda x: np.all(x.std(axis=0) > 1e-2))
+                 elements=st.floats(-100, 100)).filter(lambda x: np.all(x.std(axis=0) > 0.1))  # variance well above eps
 
 
 @given(batches)
