@@ -116,3 +116,27 @@ def test_torch_also_refuses_a_training_batch_of_one():
         torch.nn.BatchNorm1d(3)(torch.ones(1, 3))
     with pytest.raises(ValueError, match="needs more than 1 sample per batch"):
         BatchNorm1d(3)(np.ones((1, 3)))
+
+
+def test_mlp_with_batchnorm_matches_torch():
+    from batchkit.mlp import MLP
+
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((16, 5)), rng.integers(0, 3, 16)
+    ours = MLP([5, 7, 3], activation="tanh", batchnorm=True, seed=7)
+    linear1, linear2 = torch.nn.Linear(5, 7).double(), torch.nn.Linear(7, 3).double()
+    norm = torch.nn.BatchNorm1d(7).double()
+    with torch.no_grad():
+        for layer, W, b in [(linear1, ours.weights[0], ours.biases[0]), (linear2, ours.weights[1], ours.biases[1])]:
+            layer.weight.copy_(torch.from_numpy(W))
+            layer.bias.copy_(torch.from_numpy(b))
+    model = torch.nn.Sequential(linear1, norm, torch.nn.Tanh(), linear2)
+    loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(X)), torch.from_numpy(y))
+    loss.backward()
+    our_loss, dW, db = ours.loss_and_gradients(X, y)
+    assert our_loss == pytest.approx(loss.item(), abs=1e-12)
+    np.testing.assert_allclose(dW[0], linear1.weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(dW[1], linear2.weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(db[1], linear2.bias.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.norms[0].dgamma, norm.weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.norms[0].running_var, norm.running_var.numpy(), atol=1e-10)

@@ -1,0 +1,139 @@
+"""A small multilayer perceptron with optional batch normalization, built from the lessons' layers.
+
+Each hidden layer is ``linear (lesson 02) → [batch norm (lesson 05)] → activation``; the output layer is linear,
+followed by softmax cross-entropy. The network records what lesson 05's experiments look at: the inputs of every
+hidden layer's activation (their distribution over training) and the gradient norm of every layer's weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import activations
+from ._validation import SeedLike, as_generator, check_choice
+from .batchnorm import BatchNorm1d
+from .linear import linear_backward, linear_forward
+from .losses import softmax_cross_entropy
+
+ACTIVATIONS = {
+    "sigmoid": (activations.sigmoid, lambda dy, z, y: activations.sigmoid_backward(dy, y)),
+    "tanh": (activations.tanh, lambda dy, z, y: activations.tanh_backward(dy, y)),
+    "relu": (activations.relu, lambda dy, z, y: activations.relu_backward(dy, z)),
+}
+
+
+@dataclass
+class MLP:
+    """``sizes = [inputs, hidden..., classes]``, e.g. ``[64, 32, 32, 10]``.
+
+    Parameters
+    ----------
+    sizes : list of int
+    activation : {"sigmoid", "tanh", "relu"}
+    batchnorm : bool
+        Insert a :class:`BatchNorm1d` after every hidden linear layer (its bias is then redundant and kept at 0).
+    init_scale : float or None
+        Standard deviation of the initial weights; None gives Xavier/Glorot scaling ``1/√fan_in``.
+    seed : int or numpy.random.Generator
+    """
+
+    sizes: list[int]
+    activation: str = "sigmoid"
+    batchnorm: bool = False
+    init_scale: float | None = None
+    seed: SeedLike = 0
+    weights: list[np.ndarray] = field(init=False)
+    biases: list[np.ndarray] = field(init=False)
+    norms: list[BatchNorm1d | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        if len(self.sizes) < 2 or any(int(s) < 1 for s in self.sizes):
+            raise ValueError(f"sizes must list at least an input and an output size, all >= 1, got {self.sizes}")
+        rng = as_generator(self.seed)
+        self.weights, self.biases, self.norms = [], [], []
+        for k, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            scale = 1.0 / np.sqrt(fan_in) if self.init_scale is None else self.init_scale
+            self.weights.append(scale * rng.standard_normal((fan_out, fan_in)))
+            self.biases.append(np.zeros(fan_out))
+            hidden = k < len(self.sizes) - 2
+            self.norms.append(BatchNorm1d(fan_out) if (self.batchnorm and hidden) else None)
+        self.training = True
+
+    @property
+    def depth(self) -> int:
+        """Number of linear layers."""
+        return len(self.weights)
+
+    def train(self) -> MLP:
+        self.training = True
+        for norm in self.norms:
+            if norm is not None:
+                norm.train()
+        return self
+
+    def eval(self) -> MLP:
+        self.training = False
+        for norm in self.norms:
+            if norm is not None:
+                norm.eval()
+        return self
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits, shape (N, classes). Keeps what :meth:`backward` needs and the activation inputs."""
+        act, act_backward = ACTIVATIONS[self.activation]
+        self._cache, self.activation_inputs = [], []
+        h = np.asarray(X, dtype=np.float64)
+        for k in range(self.depth):
+            z = linear_forward(h, self.weights[k], self.biases[k])
+            if k == self.depth - 1:
+                self._cache.append((h, None, None))
+                return z
+            if self.norms[k] is not None:
+                z = self.norms[k](z)
+            self.activation_inputs.append(z)
+            y = act(z)
+            self._cache.append((h, z, y))
+            h = y
+        raise AssertionError("unreachable")
+
+    def backward(self, dlogits: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Gradients of every weight and bias (BN's dγ, dβ are stored on the BN layers)."""
+        _, act_backward = ACTIVATIONS[self.activation]
+        dW, db = [None] * self.depth, [None] * self.depth
+        grad = dlogits
+        for k in reversed(range(self.depth)):
+            h, z, y = self._cache[k]
+            if k < self.depth - 1:
+                grad = act_backward(grad, z, y)
+                if self.norms[k] is not None:
+                    grad = self.norms[k].backward(grad)
+            grad, dW[k], db[k] = linear_backward(grad, h, self.weights[k])
+        return dW, db
+
+    def loss_and_gradients(self, X: np.ndarray, labels: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+        """Mean cross-entropy of the batch, and the gradients of the weights and biases."""
+        loss, dlogits = softmax_cross_entropy(self.forward(X), labels)
+        dW, db = self.backward(dlogits)
+        return loss, dW, db
+
+    def sgd_step(self, dW: list[np.ndarray], db: list[np.ndarray], learning_rate: float) -> None:
+        """``θ := θ - α ∂L/∂θ`` for every weight, bias, and BN γ and β."""
+        for k in range(self.depth):
+            self.weights[k] -= learning_rate * dW[k]
+            if self.norms[k] is None:
+                self.biases[k] -= learning_rate * db[k]
+            else:  # the bias before BN is cancelled by BN's centering: β does its job
+                self.norms[k].gamma -= learning_rate * self.norms[k].dgamma
+                self.norms[k].beta -= learning_rate * self.norms[k].dbeta
+
+    def accuracy(self, X: np.ndarray, labels: np.ndarray) -> float:
+        """Fraction of correct predictions, in eval mode (restores the previous mode)."""
+        was_training = self.training
+        self.eval()
+        predictions = self.forward(X).argmax(axis=1)
+        if was_training:
+            self.train()
+        return float(np.mean(predictions == labels))

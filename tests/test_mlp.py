@@ -1,0 +1,61 @@
+"""Lesson 05's MLP and softmax cross-entropy: gradients checked numerically and against torch."""
+
+import numpy as np
+import pytest
+
+from batchkit.gradcheck import numerical_gradient, rel_error
+from batchkit.losses import softmax, softmax_cross_entropy
+from batchkit.mlp import MLP
+
+
+def test_cross_entropy_gradient_and_values():
+    rng = np.random.default_rng(0)
+    logits, labels = rng.standard_normal((5, 4)), np.array([0, 3, 1, 1, 2])
+    loss, dlogits = softmax_cross_entropy(logits, labels)
+    assert loss == pytest.approx(-np.mean(np.log(softmax(logits)[np.arange(5), labels])))
+    numeric = numerical_gradient(lambda: softmax_cross_entropy(logits, labels)[0], logits)
+    assert rel_error(dlogits, numeric) < 1e-8
+    assert np.isfinite(softmax_cross_entropy(np.array([[1000.0, -1000.0]]), np.array([1]))[0])
+
+
+def test_cross_entropy_label_errors():
+    with pytest.raises(ValueError, match="labels must be integers from 0 to 2"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="logits have 2 rows but labels has 3"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_backward_passes_the_gradient_check(activation, batchnorm):
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
+    model = MLP([4, 6, 5, 3], activation=activation, batchnorm=batchnorm, seed=2)
+    _, dW, db = model.loss_and_gradients(X, y)
+    for k in range(model.depth):
+        numeric = numerical_gradient(lambda: softmax_cross_entropy(model.forward(X), y)[0], model.weights[k])
+        assert rel_error(dW[k], numeric) < 1e-7, (activation, batchnorm, k)
+    if batchnorm:
+        norm = model.norms[0]
+        model.loss_and_gradients(X, y)
+        numeric = numerical_gradient(lambda: softmax_cross_entropy(model.forward(X), y)[0], norm.gamma)
+        assert rel_error(norm.dgamma, numeric) < 1e-7
+
+
+def test_batchnorm_sits_after_hidden_layers_only_and_eval_is_per_sample():
+    model = MLP([4, 6, 6, 3], batchnorm=True)
+    assert [n is not None for n in model.norms] == [True, True, False]
+    X = np.random.default_rng(3).standard_normal((10, 4))
+    model.forward(X)
+    model.eval()
+    np.testing.assert_allclose(model.forward(X[:1]), model.forward(X)[:1])
+    model.train()
+    with pytest.raises(ValueError, match="needs more than 1 sample per batch"):
+        model.forward(X[:1])
+
+
+def test_bad_sizes():
+    with pytest.raises(ValueError, match="sizes must list at least an input and an output size"):
+        MLP([4])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP([4, 2], activation="swish")
