@@ -41,3 +41,24 @@ def diabetes_bmi() -> tuple[np.ndarray, np.ndarray]:
         raise ImportError("diabetes_bmi() needs scikit-learn: pip install scikit-learn") from error
     data = load_diabetes(scaled=False)
     return data.data[:, 2].astype(np.float64), data.target.astype(np.float64)
+
+
+def digits_split(test_fraction: float = 0.25, seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's bundled handwritten digits (1797 images of 8×8 pixels, classes 0-9), split and scaled.
+
+    Pixels (0 to 16) are divided by 16. The split is a seeded random permutation, so it is the same every run.
+
+    Returns
+    -------
+    X_train, X_test : numpy.ndarray, shape (m, 64)
+    y_train, y_test : numpy.ndarray of int, shape (m,)
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("digits_split() needs scikit-learn: pip install scikit-learn") from error
+    data = load_digits()
+    X, y = data.data / 16.0, data.target.astype(np.int64)
+    order = as_generator(seed).permutation(len(X))
+    cut = int(round(len(X) * (1 - test_fraction)))
+    return X[order[:cut]], X[order[cut:]], y[order[:cut]], y[order[cut:]]

@@ -137,3 +137,86 @@ class MLP:
         if was_training:
             self.train()
         return float(np.mean(predictions == labels))
+
+
+@dataclass
+class ClassifierHistory:
+    """Per-epoch record of :func:`train_classifier` (index 0 = before training).
+
+    Attributes
+    ----------
+    loss : numpy.ndarray, shape (epochs + 1,)
+        Mean cross-entropy on the training data (eval mode).
+    train_accuracy, test_accuracy : numpy.ndarray, shape (epochs + 1,)
+    gradient_norms : numpy.ndarray, shape (epochs + 1, layers)
+        ``‖∂L/∂W_k‖`` of every linear layer on a fixed probe batch.
+    activation_quantiles : numpy.ndarray, shape (epochs + 1, hidden layers, 5)
+        5%, 25%, 50%, 75% and 95% quantiles of every hidden activation's input on the probe batch.
+    diverged_at : int or None
+        Epoch after which the loss was not finite or above :data:`DIVERGENCE_FACTOR` times its starting value;
+        training stopped there.
+    """
+
+    loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    gradient_norms: np.ndarray
+    activation_quantiles: np.ndarray
+    diverged_at: int | None = None
+
+
+QUANTILES = (5, 25, 50, 75, 95)
+#: Training counts as diverged when the loss is not finite or exceeds this many times the loss before training.
+DIVERGENCE_FACTOR = 100.0
+
+
+def _probe(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient norms and activation-input quantiles on one batch, without changing the model's BN statistics."""
+    saved = [(n.running_mean.copy(), n.running_var.copy()) for n in model.norms if n is not None]
+    _, dW, _ = model.loss_and_gradients(X, y)
+    quantiles = np.array([np.percentile(z, QUANTILES) for z in model.activation_inputs])
+    for norm, (mean, var) in zip([n for n in model.norms if n is not None], saved):
+        norm.running_mean, norm.running_var = mean, var
+    return np.array([np.linalg.norm(g) for g in dW]), quantiles
+
+
+def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int,
+                     learning_rate: float, X_test: np.ndarray, y_test: np.ndarray, seed: SeedLike = 0,
+                     probe_size: int = 256) -> ClassifierHistory:
+    """Mini-batch SGD on softmax cross-entropy with lesson 01's batching (shuffled, without replacement).
+
+    Returns
+    -------
+    ClassifierHistory
+        Stops early, with ``diverged_at`` set, if the loss blows up (see :data:`DIVERGENCE_FACTOR`).
+    """
+    from .sampling import iter_epochs  # the batching of lesson 01
+
+    rng = as_generator(seed)
+    probe = rng.choice(len(X), size=min(probe_size, len(X)), replace=False)
+    records = []
+
+    def record() -> bool:
+        model.eval()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = model.forward(X)
+            loss = softmax_cross_entropy(logits, y)[0] if np.all(np.isfinite(logits)) else float("inf")
+        train_acc, test_acc = model.accuracy(X, y), model.accuracy(X_test, y_test)
+        model.train()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            norms, quantiles = _probe(model, X[probe], y[probe])
+        records.append((loss, train_acc, test_acc, norms, quantiles))
+        return bool(np.isfinite(loss)) and loss < DIVERGENCE_FACTOR * records[0][0]
+
+    record()
+    diverged = None
+    for epoch, batches in enumerate(iter_epochs(len(X), batch_size, epochs, seed=rng, drop_last=model.batchnorm), 1):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for index in batches:
+                _, dW, db = model.loss_and_gradients(X[index], y[index])
+                model.sgd_step(dW, db, learning_rate)
+        if not record():
+            diverged = epoch
+            break
+    loss, train_acc, test_acc, norms, quantiles = (np.array(column) for column in zip(*records))
+    return ClassifierHistory(loss, train_acc, test_acc, norms, quantiles, diverged)

@@ -59,3 +59,29 @@ def test_bad_sizes():
         MLP([4])
     with pytest.raises(ValueError, match="activation must be one of"):
         MLP([4, 2], activation="swish")
+
+
+def test_train_classifier_records_and_learns_on_digits():
+    from batchkit.datasets import digits_split
+    from batchkit.mlp import train_classifier
+
+    X_train, X_test, y_train, y_test = digits_split()
+    assert X_train.shape == (1348, 64) and X_test.shape == (449, 64) and X_train.max() <= 1.0
+    model = MLP([64, 32, 32, 10], activation="tanh", batchnorm=True, seed=0)
+    history = train_classifier(model, X_train, y_train, batch_size=32, epochs=3, learning_rate=0.5,
+                               X_test=X_test, y_test=y_test, seed=1)
+    assert history.loss.shape == (4,) and history.gradient_norms.shape == (4, 3)
+    assert history.activation_quantiles.shape == (4, 2, 5)
+    assert history.test_accuracy[-1] > 0.85 and history.loss[-1] < history.loss[0]
+    assert history.diverged_at is None
+
+
+def test_train_classifier_reports_divergence():
+    from batchkit.datasets import digits_split
+    from batchkit.mlp import train_classifier
+
+    X_train, X_test, y_train, y_test = digits_split()
+    model = MLP([64, 32, 10], activation="relu", init_scale=3.0, seed=0)
+    history = train_classifier(model, X_train, y_train, batch_size=32, epochs=5, learning_rate=1e5,
+                               X_test=X_test, y_test=y_test, seed=1)
+    assert history.diverged_at is not None and len(history.loss) == history.diverged_at + 1
