@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from .conditioning import CenteringExperiment
+from .mlp import ClassifierHistory
 from .sampling import BatchAssignment
 from .training import History
 from .worked_example import ComputationStep
@@ -456,6 +457,92 @@ def plot_gradient_noise(batch_sizes: np.ndarray, measured: np.ndarray, predicted
     ax.set_yscale("log")
     ax.set_xlabel("batch size b (samples)")
     ax.set_ylabel("gradient noise (units of the gradient)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+# Lesson 05 ---------------------------------------------------------------------------------------------------------
+
+
+def plot_classifier_curves(histories: dict[str, ClassifierHistory]) -> Figure:
+    """Two panels against epochs: training loss (log y) and test accuracy, one line per run."""
+    fig = new_figure(10.0, 3.6)
+    axes = [fig.add_axes((0.07 + k * 0.5, 0.15, 0.4, 0.72)) for k in range(2)]
+    for (name, h), colour in zip(histories.items(), OKABE_ITO):
+        epochs = np.arange(len(h.loss))
+        axes[0].plot(epochs, h.loss, color=colour, marker="o", markersize=3, label=name)
+        axes[1].plot(epochs, h.test_accuracy, color=colour, marker="o", markersize=3, label=name)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("training loss (cross-entropy, nats)")
+    axes[1].set_ylabel("test accuracy (fraction correct)")
+    axes[1].set_ylim(0, 1)
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_gradient_norms(histories: dict[str, ClassifierHistory], epochs: tuple[int, ...] = (0,)) -> Figure:
+    """Gradient norm of every layer's weights (log y), per run and per chosen epoch."""
+    fig = new_figure(6.5, 3.8)
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    styles = ["-", "--", ":"]
+    for (name, h), colour in zip(histories.items(), OKABE_ITO):
+        for epoch, style in zip(epochs, styles):
+            layers = np.arange(1, h.gradient_norms.shape[1] + 1)
+            ax.plot(layers, h.gradient_norms[epoch], style, color=colour, marker="o", label=f"{name}, epoch {epoch}")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel("‖∂L/∂W‖ (gradient norm)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_activation_bands(history: ClassifierHistory, layer: int, epoch: int, title: str,
+                          fig: Figure | None = None) -> Figure:
+    """Quantile bands (5-95% and 25-75%, and the median) of one hidden layer's activation input over training.
+
+    Parameters
+    ----------
+    history : ClassifierHistory
+        ``activation_quantiles`` of shape (epochs + 1, hidden layers, 5).
+    layer : int
+        Hidden layer, 1-based.
+    epoch : int
+        Marked with a vertical line.
+    """
+    fig = new_figure(6.5, 3.8) if fig is None else fig
+    fig.clear()
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.72))
+    q = history.activation_quantiles[:, layer - 1, :]
+    epochs = np.arange(len(q))
+    ax.fill_between(epochs, q[:, 0], q[:, 4], color=OKABE_ITO[4], alpha=0.35, linewidth=0, label="5% to 95%")
+    ax.fill_between(epochs, q[:, 1], q[:, 3], color=OKABE_ITO[0], alpha=0.45, linewidth=0, label="25% to 75%")
+    ax.plot(epochs, q[:, 2], color="black", linewidth=1.5, label="median")
+    ax.axvline(epoch, color=OKABE_ITO[5], linestyle="--", linewidth=1.2, label=f"epoch {epoch}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("input of the activation (pre-activation z)")
+    ax.set_title(title, fontsize="medium")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small", loc="upper right")
+    return fig
+
+
+def plot_sweep(values: list, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = True) -> Figure:
+    """One line per setting (with / without BN) against a swept quantity."""
+    fig = new_figure(6.5, 3.8)
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    for (name, ys), colour, marker in zip(series.items(), OKABE_ITO, "os"):
+        ax.plot(values, ys, marker=marker, color=colour, label=name)
+    if logx:
+        ax.set_xscale("log")
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
     return fig

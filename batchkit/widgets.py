@@ -31,7 +31,9 @@ from .conditioning import centering_experiment, offset_regression_data
 from .counting import describe_steps
 from .datasets import synthetic_line
 from .linreg import hessian, least_squares
+from .bn_experiments import HIDDEN_LAYERS, SHIFT_SETTINGS, with_and_without_bn
 from .plotting import (
+    plot_activation_bands,
     plot_batch_assignment,
     plot_batch_mean_histogram,
     plot_centering_contours,
@@ -279,6 +281,32 @@ def training_paths_widget(batch_size: int = 8, learning_rate: float = 0.1, epoch
     return LessonView("training_paths", controls, draw)
 
 
+def activation_shift_widget(layer: int = 1, epoch: int = 0, batchnorm: bool = False) -> LessonView:
+    """Lesson 05: how the inputs of one hidden layer's activation are distributed over training, with or without BN.
+
+    Browses the precomputed runs of :func:`batchkit.bn_experiments.with_and_without_bn` with ``SHIFT_SETTINGS``
+    (tanh units, α = 0.1: both networks learn, so both can shift); they are trained once, when the view is built,
+    and every update only redraws :func:`batchkit.plotting.plot_activation_bands`.
+    """
+    histories = with_and_without_bn(**SHIFT_SETTINGS)
+    epochs = len(histories["with BN"].loss) - 1
+    controls = {
+        "layer": _int_slider(layer, 1, HIDDEN_LAYERS, "hidden layer"),
+        "epoch": _int_slider(epoch, 0, epochs, "epoch"),
+        "batchnorm": widgets.Checkbox(value=batchnorm, description="with batch norm"),
+    }
+
+    def draw(layer: int, epoch: int, batchnorm: bool) -> Drawing:
+        name = "with BN" if batchnorm else "without BN"
+        history = histories[name]
+        q = history.activation_quantiles[epoch, layer - 1]
+        summary = (f"{name}, hidden layer {layer}, epoch {epoch}: median {q[2]:.2f}, middle 50% from {q[1]:.2f} to "
+                   f"{q[3]:.2f}, 90% from {q[0]:.2f} to {q[4]:.2f}; test accuracy {history.test_accuracy[epoch]:.1%}")
+        return plot_activation_bands(history, layer, epoch, f"hidden layer {layer}, {name}"), summary, q
+
+    return LessonView("activation_shift", controls, draw)
+
+
 #: Every view builder in the series, by name. Tests and benchmarks iterate over this.
 REGISTRY: dict[str, Callable[[], LessonView]] = {
     "batch_assignment": batch_assignment_widget,
@@ -286,4 +314,5 @@ REGISTRY: dict[str, Callable[[], LessonView]] = {
     "centering": centering_widget,
     "batch_means": batch_means_widget,
     "training_paths": training_paths_widget,
+    "activation_shift": activation_shift_widget,
 }
