@@ -82,8 +82,9 @@ def _check_bn_inputs(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> tupl
     return x, np.asarray(gamma, dtype=x.dtype), np.asarray(beta, dtype=x.dtype)
 
 
-def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
-                      eps: float = EPS) -> tuple[np.ndarray, BatchNormCache, np.ndarray, np.ndarray]:
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = EPS, *,
+                      out: np.ndarray | None = None, centered: np.ndarray | None = None,
+                      ) -> tuple[np.ndarray, BatchNormCache, np.ndarray, np.ndarray]:
     """Training-mode batch normalization with the batch's own statistics.
 
     The statistics are lesson 03's careful ones, arranged for speed: a first mean by matrix-vector product, then
@@ -95,6 +96,9 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     x : numpy.ndarray, shape (N, D), N >= 2
     gamma, beta : numpy.ndarray, shape (D,)
     eps : float
+    out, centered : numpy.ndarray, shape (N, D), optional
+        Buffers to write the output and the cached centered input into, instead of new arrays. Reusing them across
+        calls saves allocating (and page-faulting) two large arrays per call; see :class:`BatchNorm1d`.
 
     Returns
     -------
@@ -108,7 +112,7 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     n, dtype = x.shape[0], x.dtype
     ones = np.ones(n, dtype=dtype)
     first_mean = (ones @ x) / n  # BLAS: fast, and close enough to make c = x - μ0 small
-    centered = np.empty_like(x)
+    centered = np.empty_like(x) if centered is None else centered
     sum_c = np.zeros(x.shape[1])  # float64 accumulators across blocks
     sum_c2 = np.zeros(x.shape[1])
     for rows in row_blocks(x.shape, x.itemsize):
@@ -120,13 +124,14 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     inv_std = (1.0 / np.sqrt(var + eps)).astype(dtype)
     scale = gamma * inv_std
     shift = (beta - correction * scale).astype(dtype)  # out = γ x̂ + β = c · γ/σ + (β - mean(c) · γ/σ)
-    out = np.multiply(centered, scale, dtype=dtype)
+    out = np.multiply(centered, scale, out=out)
     out += shift
     cache = BatchNormCache(centered=centered, correction=correction.astype(dtype), inv_std=inv_std, gamma=gamma)
     return out, cache, (first_mean + correction).astype(dtype), var.astype(dtype)
 
 
-def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache, *,
+                       dx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of training-mode batch normalization.
 
     With ``x̂ = (c - mean(c)) / σ`` this is the simplified formula ``dx = γ/(Nσ) (N dout - dβ - x̂ dγ)``, expanded
@@ -139,6 +144,8 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndar
         Upstream gradient.
     cache : BatchNormCache
         From :func:`batchnorm_forward`.
+    dx : numpy.ndarray, shape (N, D), optional
+        Buffer for the result (see :class:`BatchNorm1d`).
 
     Returns
     -------
@@ -162,7 +169,7 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndar
     a = (gamma * inv_std).astype(dtype)
     b = (-gamma * inv_std**2 * dgamma / n).astype(dtype)
     k = (-gamma * inv_std / n * dbeta + gamma * inv_std**2 * dgamma * correction / n).astype(dtype)
-    dx = np.empty_like(centered)
+    dx = np.empty_like(centered) if dx is None else dx
     scratch = np.empty((blocks[0].stop - blocks[0].start, dout.shape[1]), dtype=dtype)
     for rows in blocks:
         block = np.multiply(dout[rows], a, out=dx[rows])
@@ -204,6 +211,10 @@ class BatchNorm1d:
         Weight of the **new** batch in the running averages, 0.1 as in PyTorch:
         ``running = (1 - momentum) · running + momentum · batch``. (cs231n and "Deep Learning from Scratch" call
         0.9, the weight of the *old* value, the momentum; the update is the same.)
+    reuse_buffers : bool
+        Write the output, the cache and the input gradient into arrays kept from the previous call of the same
+        shape, instead of allocating new ones (faster for large batches). The price: an output or gradient
+        returned earlier is overwritten by the next call, so copy it if you keep it.
 
     Attributes
     ----------
@@ -218,7 +229,8 @@ class BatchNorm1d:
         Train mode (batch statistics, running averages updated) or eval mode (running averages used).
     """
 
-    def __init__(self, num_features: int, eps: float = EPS, momentum: float = 0.1, dtype=np.float64) -> None:
+    def __init__(self, num_features: int, eps: float = EPS, momentum: float = 0.1, dtype=np.float64,
+                 reuse_buffers: bool = False) -> None:
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be between 0 and 1 (the weight of the new batch), got {momentum}")
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
@@ -227,7 +239,9 @@ class BatchNorm1d:
         self.running_mean = np.zeros(num_features, dtype=dtype)
         self.running_var = np.ones(num_features, dtype=dtype)
         self.training = True
+        self.reuse_buffers = bool(reuse_buffers)
         self._cache: BatchNormCache | None = None
+        self._buffers: dict[str, np.ndarray] = {}
 
     def train(self) -> BatchNorm1d:
         self.training = True
@@ -245,7 +259,8 @@ class BatchNorm1d:
                 raise ValueError(f"x has {x.shape[1]} features but this layer normalizes {self.num_features}")
             # Eval mode: fixed statistics, so each sample's output depends on that sample alone (any batch size).
             return (x - self.running_mean) / np.sqrt(self.running_var + self.eps) * self.gamma + self.beta
-        out, self._cache, mean, var = batchnorm_forward(x, self.gamma, self.beta, self.eps)
+        out, self._cache, mean, var = batchnorm_forward(x, self.gamma, self.beta, self.eps,
+                                                        out=self._buffer("out", x), centered=self._buffer("centered", x))
         n = x.shape[0]
         self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
         self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var * (n / (n - 1))
@@ -257,8 +272,18 @@ class BatchNorm1d:
         """Gradient with respect to the input of the last training forward; sets ``dgamma`` and ``dbeta``."""
         if self._cache is None:
             raise RuntimeError("backward needs a forward pass in train mode first")
-        dx, self.dgamma, self.dbeta = batchnorm_backward(dout, self._cache)
+        dx, self.dgamma, self.dbeta = batchnorm_backward(dout, self._cache, dx=self._buffer("dx", dout))
         return dx
+
+    def _buffer(self, name: str, like: np.ndarray) -> np.ndarray | None:
+        """A kept array of ``like``'s shape and floating dtype, or None when buffers are not reused."""
+        if not self.reuse_buffers:
+            return None
+        dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else np.float64
+        kept = self._buffers.get(name)
+        if kept is None or kept.shape != like.shape or kept.dtype != dtype:
+            kept = self._buffers[name] = np.empty(like.shape, dtype=dtype)
+        return kept
 
     def __repr__(self) -> str:
         mode = "train" if self.training else "eval"

@@ -45,8 +45,9 @@ from .statistics import batch_mean_std, epoch_batch_means
 from .training import train
 from .worked_example import example_tables, linear_relu_steps, worked_example
 
-#: What a view's ``draw`` function returns: the figure, the one-line summary, and the data the figure shows.
-Drawing = tuple[Figure, str, Any]
+#: What a view's ``draw`` function returns: the figure (or, pre-rendered, its PNG bytes and width in pixels), the
+#: one-line summary, and the data the figure shows.
+Drawing = tuple[Figure | tuple[bytes, int], str, Any]
 
 PNG_DPI = 80  # enough for a lecture projector; higher DPI makes every redraw slower
 
@@ -115,16 +116,15 @@ class LessonView(widgets.VBox):
             self.summary.value = f'<span class="bk-error" style="color:#D55E00">{_escape(self.summary_text)}</span>'
             self.summary.add_class("bk-has-error")
         else:
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=PNG_DPI)
+            png, width = render_png(figure) if isinstance(figure, Figure) else figure
             self.error = None
             self.summary_text = summary
             self.figure_data = data
             self.summary.value = _escape(summary)
             self.summary.remove_class("bk-has-error")
             # Shown at its own pixel size: stretched to the cell's width it would be blurred.
-            self.image.layout.width = f"{round(figure.get_figwidth() * PNG_DPI)}px"
-            self.image.value = buffer.getvalue()
+            self.image.layout.width = f"{width}px"
+            self.image.value = png
         self.update_seconds.append(time.perf_counter() - start)
 
     def _on_change(self, change: dict) -> None:
@@ -134,6 +134,13 @@ class LessonView(widgets.VBox):
         # The text/plain output a notebook stores for this view: deterministic, so nbval can compare it.
         settings = ", ".join(f"{key}={value!r}" for key, value in self.values().items())
         return f"LessonView {self.name!r} ({settings})"
+
+
+def render_png(figure: Figure) -> tuple[bytes, int]:
+    """The figure as PNG bytes at :data:`PNG_DPI`, and its width in pixels."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI)
+    return buffer.getvalue(), round(figure.get_figwidth() * PNG_DPI)
 
 
 def _escape(text: str) -> str:
@@ -192,10 +199,12 @@ def linear_steps_widget(step: int = 0) -> LessonView:
     """
     tables = example_tables(*worked_example())
     steps = linear_relu_steps(*worked_example())
+    # Seven fixed pictures: render them once, so that moving the slider only swaps images.
+    pictures = [render_png(plot_linear_steps(s, tables)) for s in steps]
     controls = {"step": _int_slider(step, 0, len(steps) - 1, "step")}
 
     def draw(step: int) -> Drawing:
-        return plot_linear_steps(steps[step], tables), f"Step {step} of {len(steps) - 1}. {steps[step].title}", steps[step]
+        return pictures[step], f"Step {step} of {len(steps) - 1}. {steps[step].title}", steps[step]
 
     return LessonView("linear_steps", controls, draw)
 

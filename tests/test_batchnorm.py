@@ -101,3 +101,18 @@ def test_shape_errors():
         batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3))
     with pytest.raises(RuntimeError, match="backward needs a forward pass in train mode first"):
         BatchNorm1d(2).backward(np.ones((3, 2)))
+
+
+def test_reused_buffers_give_the_same_numbers():
+    rng = np.random.default_rng(4)
+    plain, reusing = BatchNorm1d(5, dtype=np.float32), BatchNorm1d(5, dtype=np.float32, reuse_buffers=True)
+    for _ in range(3):
+        x = rng.normal(2.0, 3.0, (16, 5)).astype(np.float32)
+        dout = rng.standard_normal((16, 5)).astype(np.float32)
+        np.testing.assert_array_equal(plain(x), reusing(x))
+        np.testing.assert_array_equal(plain.backward(dout), reusing.backward(dout))
+    first = reusing(x)
+    second = reusing(x + 1.0)
+    assert first is second  # documented: the next call overwrites the kept output
+    x_odd = rng.standard_normal((7, 5)).astype(np.float32)
+    np.testing.assert_array_equal(plain(x_odd), reusing(x_odd))  # a new shape gets new buffers
