@@ -8,9 +8,12 @@ Results depend on the machine: notebooks mark cells that print them so that nbva
 
 from __future__ import annotations
 
+import os
 import platform
 import time
+import tracemalloc
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +50,7 @@ def measure_throughput(
     repeats: int = 7,
     warmup: int = 1,
     seed: SeedLike = 0,
+    blas_threads: int | None = 1,
 ) -> Throughput:
     """Time ``method(batch)`` for every method and batch size, interleaved, and convert to samples per second.
 
@@ -61,6 +65,9 @@ def measure_throughput(
         Timed and untimed calls of each (method, batch size) pair.
     seed : int or numpy.random.Generator
         For the random order of the repeats.
+    blas_threads : int or None
+        Pin the BLAS thread pool to this many threads while measuring (with threadpoolctl, which scikit-learn
+        installs; without it the setting is recorded as not applied). None leaves it alone.
     """
     repeats = check_positive_int("repeats", repeats)
     sizes = np.array([check_positive_int("batch size", b) for b in batch_sizes])
@@ -73,12 +80,13 @@ def measure_throughput(
         for _ in range(warmup):
             methods[name](batches[b])
     seconds = {pair: [] for pair in pairs}
-    for _ in range(repeats):
-        for k in rng.permutation(len(pairs)):  # a fresh interleaved order every round
-            name, b = pairs[k]
-            start = time.perf_counter()
-            methods[name](batches[b])
-            seconds[(name, b)].append(time.perf_counter() - start)
+    with blas_thread_limit(blas_threads) as pinned:
+        for _ in range(repeats):
+            for k in rng.permutation(len(pairs)):  # a fresh interleaved order every round
+                name, b = pairs[k]
+                start = time.perf_counter()
+                methods[name](batches[b])
+                seconds[(name, b)].append(time.perf_counter() - start)
     rate = {(name, b): b / np.array(times) for (name, b), times in seconds.items()}
     quantiles = {name: np.array([np.percentile(rate[(name, int(b))], [25, 50, 75]) for b in sizes]) for name in methods}
     return Throughput(
@@ -86,6 +94,73 @@ def measure_throughput(
         median={name: q[:, 1] for name, q in quantiles.items()},
         q1={name: q[:, 0] for name, q in quantiles.items()},
         q3={name: q[:, 2] for name, q in quantiles.items()},
-        settings={"repeats": repeats, "warmup": warmup, "machine": platform.machine(),
-                  "processor": platform.processor() or "unknown", "numpy": np.__version__},
+        settings={"repeats": repeats, "warmup": warmup, "blas_threads": blas_threads if pinned else "not pinned",
+                  **machine_description()},
     )
+
+
+@contextmanager
+def blas_thread_limit(threads: int | None):
+    """Limit the BLAS thread pool inside the block, with threadpoolctl when it is installed.
+
+    Yields True when the limit is in force, False when it could not be applied (threadpoolctl missing) or was
+    not asked for.
+    """
+    if threads is None:
+        yield False
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield False
+        return
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield True
+
+
+def machine_description() -> dict[str, Any]:
+    """What a measurement ran on: processor, core count, numpy version and its BLAS library."""
+    description: dict[str, Any] = {"machine": platform.machine(), "processor": _processor_name(),
+                                   "cores": os.cpu_count(), "python": platform.python_version(),
+                                   "numpy": np.__version__}
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        description["blas"] = "unknown (threadpoolctl not installed)"
+    else:
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')})"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+        description["blas"] = ", ".join(blas) or "unknown"
+    return description
+
+
+def peak_memory(step: Callable[[np.ndarray], Any], batch: np.ndarray) -> int:
+    """Peak bytes allocated while ``step(batch)`` runs, above what was allocated before (tracemalloc).
+
+    numpy reports its array buffers to tracemalloc, so this counts every array the step creates: activations,
+    gradients, temporaries. It does not count memory allocated outside Python's and numpy's allocators.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        step(batch)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return max(0, peak - before)
+
+
+def _processor_name() -> str:
+    """The CPU model: from /proc/cpuinfo on Linux, where ``platform.processor()`` is often empty."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

@@ -36,7 +36,7 @@ try:
 except ImportError:
     torch = None
 
-N, FEATURES, BATCH_SIZES, REPEATS, SEED = 60_000, 784, (32, 100, 256), 5, 0
+N, FEATURES, BATCH_SIZES, REPEATS, SEED = 60_000, 784, (32, 100, 256), 7, 0
 COPY_GOAL, TORCH_GOAL = 2.0, 8.0  # batchkit / copy <= 2; torch / batchkit >= 8
 
 

@@ -17,6 +17,7 @@ def test_shapes_order_and_settings():
         assert np.all(result.median[name] > 0)
     assert len(calls) == 2 * 3 * (3 + 2)
     assert result.settings["repeats"] == 3 and result.settings["warmup"] == 2 and "numpy" in result.settings
+    assert {"machine", "processor", "cores", "blas", "blas_threads"} <= set(result.settings)
     timed = calls[2 * 3 * 2:]
     assert timed[:6] != sorted(timed[:6]) or timed[6:12] != timed[:6], "repeats should be interleaved in random order"
 
@@ -26,3 +27,24 @@ def test_bad_arguments():
         measure_throughput({}, lambda b: np.zeros(b), [1])
     with pytest.raises(ValueError, match="batch size must be a positive integer"):
         measure_throughput({"a": len}, lambda b: np.zeros(b), [0])
+
+
+def test_peak_memory_grows_with_the_batch():
+    from batchkit.timing import peak_memory
+
+    def step(batch):
+        hidden = batch @ np.ones((batch.shape[1], 256))  # an activation of 256 float64 per sample
+        return hidden.sum()
+
+    small, large = (peak_memory(step, np.ones((b, 8))) for b in (100, 1000))
+    assert small >= 100 * 256 * 8 and large >= 1000 * 256 * 8
+    assert 8 < large / small < 12
+
+
+def test_blas_limit_says_whether_it_applied():
+    from batchkit.timing import blas_thread_limit
+
+    with blas_thread_limit(None) as pinned:
+        assert pinned is False
+    with blas_thread_limit(1) as pinned:
+        assert isinstance(pinned, bool)
