@@ -182,8 +182,11 @@ def _probe(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int,
                      learning_rate: float, X_test: np.ndarray, y_test: np.ndarray, seed: SeedLike = 0,
-                     probe_size: int = 256) -> ClassifierHistory:
+                     probe_size: int = 256, warmup_steps: int = 0) -> ClassifierHistory:
     """Mini-batch SGD on softmax cross-entropy with lesson 01's batching (shuffled, without replacement).
+
+    ``warmup_steps``: the learning rate rises linearly from ``learning_rate / warmup_steps`` to ``learning_rate``
+    over the first steps (Goyal et al., 2017), then stays constant.
 
     Returns
     -------
@@ -209,12 +212,14 @@ def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: in
         return bool(np.isfinite(loss)) and loss < DIVERGENCE_FACTOR * records[0][0]
 
     record()
-    diverged = None
+    diverged, step = None, 0
     for epoch, batches in enumerate(iter_epochs(len(X), batch_size, epochs, seed=rng, drop_last=model.batchnorm), 1):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for index in batches:
+                step += 1
+                rate = learning_rate * min(1.0, step / warmup_steps) if warmup_steps else learning_rate
                 _, dW, db = model.loss_and_gradients(X[index], y[index])
-                model.sgd_step(dW, db, learning_rate)
+                model.sgd_step(dW, db, rate)
         if not record():
             diverged = epoch
             break

@@ -244,7 +244,9 @@ def plot_throughput(batch_sizes: np.ndarray, rates: dict[str, np.ndarray], sprea
         if spread is not None and name in spread:
             ax.fill_between(batch_sizes, spread[name][0], spread[name][1], color=colour, alpha=0.2, linewidth=0)
     ax.set_xscale("log", base=2)
-    ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])  # plain numbers, not powers of 2
+    # Plain numbers, not 2^k; with many sizes (127, 128, 129...) only the powers of two are labelled.
+    ticks = [b for b in batch_sizes if len(batch_sizes) <= 10 or (b & (b - 1)) == 0]
+    ax.set_xticks(ticks, [str(b) for b in ticks])
     ax.minorticks_off()
     ax.set_yscale("log")
     ax.set_xlabel("batch size b (samples)")
@@ -545,4 +547,37 @@ def plot_sweep(values: list, series: dict[str, np.ndarray], xlabel: str, ylabel:
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+# Lesson 06 ---------------------------------------------------------------------------------------------------------
+
+
+def plot_memory(batch_sizes: np.ndarray, peaks: np.ndarray, parameter_bytes: int, title: str = "",
+                fig: Figure | None = None) -> Figure:
+    """Peak memory of a training step against batch size, with the part that does not depend on it.
+
+    Parameters
+    ----------
+    batch_sizes : numpy.ndarray, shape (k,)
+    peaks : numpy.ndarray, shape (k,)
+        Bytes allocated by one step (:func:`batchkit.batch_size_study.memory_by_batch_size`).
+    parameter_bytes : int
+        Bytes of the parameters (held in addition, whatever the batch size).
+    """
+    fig = new_figure(6.5, 3.8) if fig is None else fig
+    fig.clear()
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.72))
+    mib = 2.0**20
+    total = (np.asarray(peaks) + parameter_bytes) / mib
+    ax.plot(batch_sizes, total, "o-", color=OKABE_ITO[0], label="parameters + one training step (measured)")
+    ax.axhline(2 * parameter_bytes / mib, color=OKABE_ITO[1], linestyle="--",
+               label="parameters + their gradients (fixed)")
+    ax.set_xlabel("batch size b (samples)")
+    ax.set_ylabel("memory (MiB)")
+    ax.set_ylim(0, None)
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    if title:
+        ax.set_title(title, fontsize="medium")
     return fig

@@ -31,6 +31,7 @@ from .conditioning import centering_experiment, offset_regression_data
 from .counting import describe_steps
 from .datasets import synthetic_line
 from .linreg import hessian, least_squares
+from .batch_size_study import memory_by_batch_size
 from .bn_experiments import HIDDEN_LAYERS, SHIFT_SETTINGS, with_and_without_bn
 from .plotting import (
     plot_activation_bands,
@@ -38,6 +39,7 @@ from .plotting import (
     plot_batch_mean_histogram,
     plot_centering_contours,
     plot_linear_steps,
+    plot_memory,
     plot_training_paths,
 )
 from .sampling import batch_assignment
@@ -316,6 +318,32 @@ def activation_shift_widget(layer: int = 1, epoch: int = 0, batchnorm: bool = Fa
     return LessonView("activation_shift", controls, draw)
 
 
+MEMORY_BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+
+
+def memory_widget(width: int = 256) -> LessonView:
+    """Lesson 06: measured peak memory of a training step against batch size, for an MLP of a chosen width.
+
+    The network is 784 → width → width → 10; six steps per width are measured with tracemalloc when the view is
+    built, and each update draws :func:`batchkit.plotting.plot_memory`. The numbers are exact byte counts, the same
+    on every machine.
+    """
+    widths = [64, 128, 256, 512, 1024]
+    controls = {"width": widgets.SelectionSlider(options=widths, value=width, description="hidden units")}
+    # Measured once per width when the view is built (about a second each): updates then only redraw.
+    curves = {w: memory_by_batch_size(MEMORY_BATCH_SIZES, hidden=(w, w)) for w in widths}
+
+    def draw(width: int) -> Drawing:
+        peaks, parameter_bytes = curves[width]
+        per_sample = np.polyfit(MEMORY_BATCH_SIZES, peaks, 1)[0]
+        summary = (f"784-{width}-{width}-10: parameters {parameter_bytes / 2**20:.2f} MiB; each extra sample in the "
+                   f"batch costs {per_sample / 1024:.1f} KiB during a step")
+        title = f"MLP 784-{width}-{width}-10, float64"
+        return plot_memory(np.array(MEMORY_BATCH_SIZES), peaks, parameter_bytes, title), summary, peaks
+
+    return LessonView("memory", controls, draw)
+
+
 #: Every view builder in the series, by name. Tests and benchmarks iterate over this.
 REGISTRY: dict[str, Callable[[], LessonView]] = {
     "batch_assignment": batch_assignment_widget,
@@ -324,4 +352,5 @@ REGISTRY: dict[str, Callable[[], LessonView]] = {
     "batch_means": batch_means_widget,
     "training_paths": training_paths_widget,
     "activation_shift": activation_shift_widget,
+    "memory": memory_widget,
 }

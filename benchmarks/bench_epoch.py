@@ -52,6 +52,7 @@ def one_epoch(loader: Iterable) -> Callable[[], int]:
 
 
 def contestants(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Callable[[], object]]:
+    """The epochs to time at one batch size, by name, each checked once (untimed) to visit all N samples."""
     runs: dict[str, Callable[[], object]] = {
         "batchkit": one_epoch(bk.BatchLoader(X, y, batch_size=batch_size, shuffle=True, seed=SEED)),
         "copy": X.copy,
@@ -61,7 +62,7 @@ def contestants(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Call
         runs["torch"] = one_epoch(DataLoader(dataset, batch_size=batch_size, shuffle=True,
                                              generator=torch.Generator().manual_seed(SEED)))
     for name in ("batchkit", "torch"):
-        if name in runs and runs[name]() != N:  # untimed sanity check (and warm-up): every sample once
+        if name in runs and runs[name]() != N:  # also a warm-up
             raise AssertionError(f"{name} did not visit all {N} samples in one epoch")
     return runs
 

@@ -112,6 +112,9 @@ def main() -> int:
     clock, failures = GcClock(), []
     for name, build in REGISTRY.items():
         updates = measure(build(), clock)
+        if not updates:
+            print(f"{name:16} no control to sweep")
+            continue
         ms = np.array([u.ms for u in updates])
         median, p95 = float(np.median(ms)), float(np.percentile(ms, 95))
         gc_share = 100 * sum(u.gc_ms for u in updates) / ms.sum()
