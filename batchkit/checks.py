@@ -99,6 +99,34 @@ def check_epoch_indices(student: Callable[[int, int, np.random.Generator], list]
     return PASSED
 
 
+def check_total_steps(student: Callable[[int, int, int, bool], int]) -> str:
+    """``student(n, batch_size, epochs, drop_last) -> int``: parameter updates in a whole training run."""
+    rng = np.random.default_rng(102)
+    cases = [(60000, 100, 5, False), (50000, 128, 10, True), (10, 3, 0, False)]
+    cases += [(int(rng.integers(5, 500)), int(rng.integers(1, 5)), int(rng.integers(1, 6)), bool(rng.integers(0, 2)))
+              for _ in range(20)]
+    for n, b, epochs, drop_last in cases:
+        expected, got = epochs * batches_per_epoch(n, b, drop_last), student(n, b, epochs, drop_last)
+        if isinstance(got, float) or got != expected:
+            _fail("The number of steps", f"n={n}, batch_size={b}, epochs={epochs}, drop_last={drop_last}", expected,
+                  got, "n * epochs / batch_size counts only when batch_size divides n: count the batches of one "
+                       "epoch (with the last, smaller one unless drop_last) and multiply by the epochs")
+    return PASSED
+
+
+def check_distinct_fraction(student: Callable[[list, int], float]) -> str:
+    """``student(batches, n) -> float``: the fraction of the n samples that appear at least once in ``batches``."""
+    rng = np.random.default_rng(103)
+    for n in [10, 100, 1000]:
+        batches = [rng.integers(0, n, size=8) for _ in range(-(-n // 8))]
+        expected = len(np.unique(np.concatenate(batches))) / n
+        got = student([b.copy() for b in batches], n)
+        if not np.isclose(got, expected):
+            _fail("The fraction of distinct samples", f"n={n} and one 'epoch' of batches drawn with replacement",
+                  expected, got, "count each sample once however often it was drawn (np.unique), divide by n")
+    return PASSED
+
+
 # Lesson 02 ---------------------------------------------------------------------------------------------------------
 
 
@@ -133,6 +161,19 @@ def check_linear_backward(student: Callable[[np.ndarray, np.ndarray, np.ndarray]
                  "db is the batch sum of dZ: sum over the batch axis (axis 0), not over the outputs, and not a mean"]
         for name, want, have, hint in zip(["dX", "dW", "db"], expected, got, hints):
             _close_arrays(name, f"{case} and a random dZ", want, have, hint)
+    return PASSED
+
+
+def check_batch_mean(student: Callable[..., np.ndarray]) -> str:
+    """``student(Z, keepdims) -> per-feature batch mean``, rows are samples."""
+    rng = np.random.default_rng(203)
+    for shape in [(4, 3), (3, 4), (6, 1)]:
+        Z = rng.standard_normal(shape)
+        for keepdims in (False, True):
+            _close_arrays("The batch mean", f"Z of shape {shape}, keepdims={keepdims}",
+                          Z.mean(axis=0, keepdims=keepdims), student(Z.copy(), keepdims),
+                          "the batch axis is axis 0 (one row per sample); keepdims keeps it with length 1, "
+                          "shape (1, features)")
     return PASSED
 
 

@@ -78,6 +78,16 @@ CASES = {
         "not reshuffling each epoch": (lambda n, b, rng: epoch_right(n, b, np.random.default_rng(0)), "fresh permutation"),
         "no shuffle at all": (lambda n, b, rng: [np.arange(n)[i:i + b] for i in range(0, n, b)], "fresh permutation"),
     }),
+    checks.check_total_steps: (lambda n, b, e, d: e * steps_right(n, b, d), {
+        "the posts' n * e / b": (lambda n, b, e, d: n * e // b, "divides n"),
+    }),
+    checks.check_distinct_fraction: (lambda batches, n: len(np.unique(np.concatenate(batches))) / n, {
+        "counting draws, not samples": (lambda batches, n: sum(len(b) for b in batches) / n, "np.unique"),
+    }),
+    checks.check_batch_mean: (lambda Z, keepdims: Z.mean(axis=0, keepdims=keepdims), {
+        "mean over the samples' features": (lambda Z, keepdims: Z.mean(axis=1, keepdims=keepdims), "axis 0"),
+        "keepdims ignored": (lambda Z, keepdims: Z.mean(axis=0), "keepdims"),
+    }),
     checks.check_linear_forward: (linear_right, {
         "W not transposed": (lambda X, W, b: (X @ W.T).T[:, :1] + b[:1], "shape"),
         "bias forgotten": (lambda X, W, b: X @ W.T, "b added to every row"),

@@ -9,7 +9,9 @@ Usage::
 
 The kernel environment comes from the repository's ``conftest.py`` (one BLAS thread, PYTHONHASHSEED=0, no
 MPLBACKEND), the very settings pytest gives nbval's kernels, so stored and re-computed outputs agree.
-Navigation cells are refreshed first (``tools/navigation.py``).
+Navigation cells are refreshed first (``tools/navigation.py``), and the students' homework versions are
+regenerated last (``tools/student_versions.py``). Without arguments it runs the lessons, the contents and glossary
+pages, and the instructors' homework notebooks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from conftest import apply_kernel_env  # noqa: E402
-from tools import navigation  # noqa: E402
+from tools import navigation, student_versions  # noqa: E402
 
 CELL_TIMEOUT_SECONDS = 600
 
@@ -52,11 +54,13 @@ def main(argv: list[str]) -> int:
         if path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"refreshed navigation in {path.relative_to(ROOT)}")
-    paths = [Path(p).resolve() for p in argv] or sorted(navigation.NOTEBOOKS.glob("*.ipynb"))
+    paths = [Path(p).resolve() for p in argv] or (sorted(navigation.NOTEBOOKS.glob("*.ipynb"))
+                                                   + sorted((ROOT / "homework" / "instructor").glob("*.ipynb")))
     for path in paths:
         start = time.perf_counter()
         execute(path)
         print(f"executed {path.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s")
+    student_versions.main_write()
     return 0
 
 
