@@ -68,17 +68,18 @@ class MLP:
         return len(self.weights)
 
     def train(self) -> MLP:
-        self.training = True
-        for norm in self.norms:
-            if norm is not None:
-                norm.train()
-        return self
+        """Train mode: batch norm layers use batch statistics and update their running averages."""
+        return self._set_mode(True)
 
     def eval(self) -> MLP:
-        self.training = False
+        """Eval mode: batch norm layers use their running averages."""
+        return self._set_mode(False)
+
+    def _set_mode(self, training: bool) -> MLP:
+        self.training = training
         for norm in self.norms:
             if norm is not None:
-                norm.eval()
+                norm.training = training
         return self
 
     def forward(self, X: np.ndarray) -> np.ndarray:

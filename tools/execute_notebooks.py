@@ -28,7 +28,7 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from conftest import apply_kernel_env  # noqa: E402
-from tools import navigation, student_versions  # noqa: E402
+from tools import generated, navigation, student_versions  # noqa: E402
 
 CELL_TIMEOUT_SECONDS = 600
 
@@ -50,17 +50,14 @@ def execute(path: Path) -> None:
 
 def main(argv: list[str]) -> int:
     apply_kernel_env(os.environ)
-    for path, text in navigation.expected_files().items():
-        if path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            print(f"refreshed navigation in {path.relative_to(ROOT)}")
+    generated.write_stale(navigation.expected_files())
     paths = [Path(p).resolve() for p in argv] or (sorted(navigation.NOTEBOOKS.glob("*.ipynb"))
                                                    + sorted((ROOT / "homework" / "instructor").glob("*.ipynb")))
     for path in paths:
         start = time.perf_counter()
         execute(path)
         print(f"executed {path.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s")
-    student_versions.main_write()
+    generated.write_stale(student_versions.expected_files())
     return 0
 
 

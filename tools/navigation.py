@@ -15,11 +15,13 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import generated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -117,24 +119,8 @@ def _replace_table(text: str, table: str) -> str:
 
 def stale_files(root: Path = ROOT) -> list[Path]:
     """The generated files whose text differs from what this script would write."""
-    return [path for path, text in expected_files(root).items() if path.read_text(encoding="utf-8") != text]
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
-    args = parser.parse_args()
-    stale = stale_files()
-    if args.check:
-        for path in stale:
-            print(f"stale: {path.relative_to(ROOT)} (run: python tools/navigation.py)")
-        return 1 if stale else 0
-    for path, text in expected_files().items():
-        if path in stale:
-            path.write_text(text, encoding="utf-8")
-            print(f"updated {path.relative_to(ROOT)}")
-    return 0
+    return generated.stale(expected_files(root))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(generated.command_line(__doc__.splitlines()[0], expected_files, "tools/navigation.py"))

@@ -19,12 +19,14 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import generated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = ROOT / "homework" / "instructor"
@@ -70,31 +72,8 @@ def expected_files() -> dict[Path, str]:
 
 
 def stale_files() -> list[Path]:
-    return [path for path, text in expected_files().items()
-            if not path.exists() or path.read_text(encoding="utf-8") != text]
-
-
-def main_write() -> None:
-    """Write the stale student versions."""
-    STUDENT.mkdir(parents=True, exist_ok=True)
-    for path, text in expected_files().items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale student versions; exit 1 if any")
-    args = parser.parse_args()
-    stale = stale_files()
-    if args.check:
-        for path in stale:
-            print(f"stale: {path.relative_to(ROOT)} (run: python tools/student_versions.py)")
-        return 1 if stale else 0
-    main_write()
-    return 0
+    return generated.stale(expected_files())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(generated.command_line(__doc__.splitlines()[0], expected_files, "tools/student_versions.py"))
