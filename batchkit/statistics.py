@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_nonnegative_int
+from ._validation import as_generator, check_array, check_nonnegative_int, check_positive_int
 from .loader import sample_axis
 
 
@@ -100,12 +100,15 @@ def epoch_batch_means(x: np.ndarray, batch_size: int, epochs: int, *, seed=None)
     -------
     numpy.ndarray, shape (epochs, n // batch_size)
     """
-    from .sampling import iter_epochs  # local: sampling is not needed for the statistics above
-
     x = check_array("x", x, ndim=(1,))
-    means = [x[np.concatenate(batches)].reshape(len(batches), batch_size).mean(axis=1)
-             for batches in iter_epochs(len(x), batch_size, epochs, drop_last=True, seed=seed)]
-    return np.array(means)
+    batch_size, epochs = check_positive_int("batch_size", batch_size), check_positive_int("epochs", epochs)
+    if batch_size > len(x):
+        raise ValueError(f"batch_size={batch_size} is larger than n={len(x)}: no full batch to average")
+    rng = as_generator(seed)
+    steps = len(x) // batch_size
+    # The same draws as iter_epochs(..., drop_last=True): one permutation per epoch, cut into full batches.
+    orders = np.stack([rng.permutation(len(x))[: steps * batch_size] for _ in range(epochs)])
+    return x[orders].reshape(epochs, steps, batch_size).mean(axis=2)
 
 
 def batch_mean_std(sigma: float, n: int, batch_size: int) -> float:

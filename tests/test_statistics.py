@@ -65,3 +65,14 @@ def test_spread_of_batch_means_follows_the_finite_population_formula():
     assert batch_mean_std(2.0, 600, 600) == 0.0 and batch_mean_std(2.0, 600, 1) == 2.0
     with pytest.raises(ValueError, match="between 1 and n=600"):
         batch_mean_std(2.0, 600, 601)
+
+
+def test_batch_means_use_the_batches_of_iter_epochs():
+    import batchkit as bk
+    from batchkit.statistics import epoch_batch_means
+
+    x = np.random.default_rng(5).standard_normal(50)
+    expected = [[x[batch].mean() for batch in batches] for batches in bk.iter_epochs(50, 7, 3, drop_last=True, seed=9)]
+    np.testing.assert_allclose(epoch_batch_means(x, 7, 3, seed=9), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="larger than n=50"):
+        epoch_batch_means(x, 51, 1)
