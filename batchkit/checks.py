@@ -206,6 +206,20 @@ def check_variance(student: Callable[[np.ndarray], np.ndarray]) -> str:
     return PASSED
 
 
+def check_center_with_training_mean(student: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> str:
+    """``student(X_train, X_test) -> X_test centered with the training data's per-feature mean``."""
+    rng = np.random.default_rng(305)
+    X_train, X_test = rng.normal(10.0, 2.0, (30, 3)), rng.normal(12.0, 2.0, (5, 3))
+    _close_arrays("The centered test data", "X_train of shape (30, 3) and X_test of shape (5, 3)",
+                  X_test - X_train.mean(axis=0), student(X_train.copy(), X_test.copy()),
+                  "test data is centered with the mean learned on the training data, not with its own mean")
+    single = X_test[:1]
+    _close_arrays("The centered test data", "a test batch of one sample", single - X_train.mean(axis=0),
+                  student(X_train.copy(), single.copy()),
+                  "a batch of one centered with its own mean is all zeros: use the training mean")
+    return PASSED
+
+
 # Lesson 04 ---------------------------------------------------------------------------------------------------------
 
 
@@ -224,6 +238,17 @@ def check_linreg_loss_and_gradient(student: Callable[[np.ndarray, np.ndarray, np
             _fail("J", case, expected, J, hint)
         _close_arrays("The gradient (∂J/∂θ0, ∂J/∂θ1)", case, linreg.gradient(theta, x, y), grad,
                       "∂J/∂θ0 = mean(h - y) and ∂J/∂θ1 = mean((h - y) x)")
+    return PASSED
+
+
+def check_inverse_time_schedule(student: Callable[[float, float, int], np.ndarray]) -> str:
+    """``student(initial, decay, steps) -> array``: ``α_t = α0 / (1 + decay · t)`` for ``t = 0 .. steps - 1``."""
+    from .training import learning_rates
+
+    for initial, decay, steps in [(0.1, 0.01, 5), (1.0, 1.0, 4), (0.5, 0.0, 3)]:
+        _close_arrays("The learning rates", f"initial={initial}, decay={decay}, steps={steps}",
+                      learning_rates(initial, steps, "inverse_time", decay), student(initial, decay, steps),
+                      "t counts steps from 0, so the first rate is the initial one; use an array, no loop needed")
     return PASSED
 
 

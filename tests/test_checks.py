@@ -103,6 +103,12 @@ CASES = {
         "naive E[x²] - E[x]²": (lambda X: (X * X).mean(0) - X.mean(0) ** 2, "cancels catastrophically"),
         "unbiased instead of biased": (lambda X: X.var(axis=0, ddof=1), "divides by N"),
     }),
+    checks.check_center_with_training_mean: (lambda X_train, X_test: X_test - X_train.mean(axis=0), {
+        "centering test data with its own mean": (lambda X_train, X_test: X_test - X_test.mean(axis=0), "training"),
+    }),
+    checks.check_inverse_time_schedule: (lambda a, k, steps: a / (1 + k * np.arange(steps)), {
+        "counting steps from 1": (lambda a, k, steps: a / (1 + k * np.arange(1, steps + 1)), "from 0"),
+    }),
     checks.check_linreg_loss_and_gradient: (loss_gradient_right, {
         "forgetting the ½ in the loss": (lambda t, x, y: (2 * loss(t, x, y), gradient(t, x, y)), "left out the ½"),
     }),
