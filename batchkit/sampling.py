@@ -72,8 +72,9 @@ def epoch_batch_indices(
         order = rng.permutation(n)[:used]
     else:
         order = np.arange(used, dtype=np.int64)
-    # np.split returns views into `order`: no copy per batch.
-    return np.split(order, np.cumsum(sizes)[:-1])
+    # Slices are views into `order`: no copy per batch (and cheaper than np.split's bookkeeping).
+    step = int(sizes[0])
+    return [order[start:start + step] for start in range(0, used, step)]
 
 
 def iter_epochs(
