@@ -17,6 +17,7 @@ Backward, with ``dx̂ = dout · γ`` (the simplified form derived in lesson 05):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,19 +26,56 @@ from ._validation import check_array
 EPS = 1e-5  # PyTorch's default
 
 
-#: Rows per block are chosen so that one block of a float32 array is about this many bytes: small enough to stay in
-#: the processor's L2 cache, so that a block just written is read back from cache, not from main memory.
-BLOCK_BYTES = 256 * 1024
+#: Rows per block are chosen so that one block of an array is about this many bytes: small enough that a block just
+#: written is read back from the processor's cache, not from main memory, and large enough that numpy's fixed cost
+#: per call stays small. 512 kB was the fastest of 128 kB to 768 kB in benchmarks/bench_batchnorm.py (1 MB L2 here).
+BLOCK_BYTES = 512 * 1024
 
 
-def row_blocks(shape: tuple[int, int], itemsize: int) -> list[slice]:
-    """Consecutive row slices covering ``shape[0]`` rows, each about :data:`BLOCK_BYTES` large.
+class RowBlocks:
+    """Consecutive row slices of an (N, D) array, each about :data:`BLOCK_BYTES` large, with block-sized helpers.
 
     Batch normalization's element-wise work runs block by block (a loop over blocks of rows for cache locality,
     not over samples): every block is reduced while it is still in cache.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (N, D) of the arrays to walk through.
+    dtype : numpy.dtype
+        Their floating dtype.
     """
-    rows = max(1, BLOCK_BYTES // max(1, shape[1] * itemsize))
-    return [slice(start, min(start + rows, shape[0])) for start in range(0, shape[0], rows)]
+
+    def __init__(self, shape: tuple[int, int], dtype: np.dtype) -> None:
+        n, features = shape
+        self.rows = min(n, max(1, BLOCK_BYTES // max(1, features * np.dtype(dtype).itemsize)))
+        self.slices = [slice(start, min(start + self.rows, n)) for start in range(0, n, self.rows)]
+        self.features, self.dtype = features, dtype
+        self._ones = np.ones(self.rows, dtype=dtype)
+        self._ones.flags.writeable = False  # shared by every call with the same shape (see row_blocks)
+
+    def column_sums(self, block: np.ndarray) -> np.ndarray:
+        """Sums over the rows of ``block`` (M, D) -> (D,), as the matrix-vector product ``ones @ block`` (BLAS)."""
+        return self._ones[: len(block)] @ block
+
+    def tile(self, vector: np.ndarray) -> np.ndarray:
+        """``vector`` (D,) written out on every row of a block: shape (rows, D), or (1, D) if there is one block.
+
+        Why: numpy's loop over two arrays of the same shape runs about twice as fast as its broadcasting loop
+        (``block * tile`` vs ``block * vector``; benchmarks/bench_batchnorm.py prints the ratio), and a tile is
+        written once per call but used for every block.
+        """
+        if len(self.slices) == 1:  # used once: writing the tile would cost more than it saves
+            return np.asarray(vector, dtype=self.dtype).reshape(1, self.features)
+        tile = np.empty((self.rows, self.features), dtype=self.dtype)
+        np.copyto(tile, vector, casting="same_kind")
+        return tile
+
+
+@lru_cache(maxsize=32)
+def row_blocks(shape: tuple[int, int], dtype: np.dtype) -> RowBlocks:
+    """The :class:`RowBlocks` of ``shape``, made once per shape and dtype: a training loop asks for the same ones."""
+    return RowBlocks(shape, dtype)
 
 
 @dataclass
@@ -47,9 +85,9 @@ class BatchNormCache:
     Attributes
     ----------
     centered : numpy.ndarray, shape (N, D)
-        ``x`` minus a first estimate of the mean; the exact mean is that estimate plus ``correction``.
+        ``c = x - μ0``, the input shifted by a first estimate ``μ0`` of the mean; the exact mean is ``μ0 + mean(c)``.
     correction : numpy.ndarray, shape (D,)
-        The (tiny) mean of ``centered``.
+        ``mean(c)``, small.
     inv_std : numpy.ndarray, shape (D,)
         ``1 / √(σ² + ε)``.
     gamma : numpy.ndarray, shape (D,)
@@ -87,9 +125,9 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: f
                       ) -> tuple[np.ndarray, BatchNormCache, np.ndarray, np.ndarray]:
     """Training-mode batch normalization with the batch's own statistics.
 
-    The statistics are lesson 03's careful ones, arranged for speed: a first mean by matrix-vector product, then
-    the corrected two-pass formulas ``μ = μ0 + mean(c)`` and ``σ² = mean(c²) - mean(c)²`` with ``c = x - μ0``,
-    the block sums accumulated in float64.
+    The statistics are lesson 03's careful ones, arranged to read ``x`` once: shift by ``μ0``, the mean of the
+    first block of rows, then the corrected two-pass formulas ``μ = μ0 + mean(c)`` and
+    ``σ² = mean(c²) - mean(c)²`` with ``c = x - μ0``, the block sums accumulated in float64.
 
     Parameters
     ----------
@@ -110,23 +148,28 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: f
     """
     x, gamma, beta = _check_bn_inputs(x, gamma, beta)
     n, dtype = x.shape[0], x.dtype
-    ones = np.ones(n, dtype=dtype)
-    first_mean = (ones @ x) / n  # BLAS: fast, and close enough to make c = x - μ0 small
+    blocks = row_blocks(x.shape, dtype)
+    first = x[blocks.slices[0]]
+    first_mean = blocks.column_sums(first) / len(first)  # close enough to μ to make c = x - μ0 small
     centered = np.empty_like(x) if centered is None else centered
     sum_c = np.zeros(x.shape[1])  # float64 accumulators across blocks
     sum_c2 = np.zeros(x.shape[1])
-    for rows in row_blocks(x.shape, x.itemsize):
-        block = np.subtract(x[rows], first_mean, out=centered[rows])
-        sum_c += ones[: len(block)] @ block  # the block is still in cache
+    tile = blocks.tile(first_mean)
+    for rows in blocks.slices:
+        block = np.subtract(x[rows], tile[: rows.stop - rows.start], out=centered[rows])
+        sum_c += blocks.column_sums(block)  # the block is still in cache
         sum_c2 += np.einsum("ij,ij->j", block, block)
     correction = sum_c / n
     var = np.maximum(sum_c2 / n - correction**2, 0.0)
-    inv_std = (1.0 / np.sqrt(var + eps)).astype(dtype)
-    scale = gamma * inv_std
-    shift = (beta - correction * scale).astype(dtype)  # out = γ x̂ + β = c · γ/σ + (β - mean(c) · γ/σ)
-    out = np.multiply(centered, scale, out=out)
-    out += shift
-    cache = BatchNormCache(centered=centered, correction=correction.astype(dtype), inv_std=inv_std, gamma=gamma)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    # out = γ x̂ + β = c · γ/σ + (β - mean(c) · γ/σ): one multiply and one add per element
+    scale, shift = blocks.tile(gamma * inv_std), blocks.tile(beta - correction * gamma * inv_std)
+    out = np.empty_like(x) if out is None else out
+    for rows in blocks.slices:
+        block = np.multiply(centered[rows], scale[: rows.stop - rows.start], out=out[rows])
+        block += shift[: len(block)]
+    cache = BatchNormCache(centered=centered, correction=correction.astype(dtype), inv_std=inv_std.astype(dtype),
+                           gamma=gamma)
     return out, cache, (first_mean + correction).astype(dtype), var.astype(dtype)
 
 
@@ -157,25 +200,25 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache, *,
     if dout.shape != centered.shape:
         raise ValueError(f"dout has shape {dout.shape}: expected {centered.shape}, the shape of the forward output")
     n, dtype = dout.shape[0], centered.dtype
-    ones = np.ones(n, dtype=dtype)
-    blocks = row_blocks(dout.shape, centered.itemsize)
-    dbeta = np.zeros(dout.shape[1])
+    blocks = row_blocks(dout.shape, dtype)
+    dbeta = np.zeros(dout.shape[1])  # float64 accumulators across blocks
     dout_dot_c = np.zeros(dout.shape[1])
-    for rows in blocks:
-        dbeta += ones[: rows.stop - rows.start] @ dout[rows]
+    for rows in blocks.slices:
+        dbeta += blocks.column_sums(dout[rows])
         dout_dot_c += np.einsum("ij,ij->j", dout[rows], centered[rows])
     inv_std, gamma, correction = cache.inv_std, cache.gamma, cache.correction
     dgamma = inv_std * (dout_dot_c - correction * dbeta)  # Σ dout · x̂
-    a = (gamma * inv_std).astype(dtype)
-    b = (-gamma * inv_std**2 * dgamma / n).astype(dtype)
-    k = (-gamma * inv_std / n * dbeta + gamma * inv_std**2 * dgamma * correction / n).astype(dtype)
+    a = gamma * inv_std
+    b = -a * inv_std * dgamma / n
+    k = -a / n * dbeta - b * correction
+    a, b, k = blocks.tile(a), blocks.tile(b), blocks.tile(k)
     dx = np.empty_like(centered) if dx is None else dx
-    scratch = np.empty((blocks[0].stop - blocks[0].start, dout.shape[1]), dtype=dtype)
-    for rows in blocks:
-        block = np.multiply(dout[rows], a, out=dx[rows])
-        term = np.multiply(centered[rows], b, out=scratch[: len(block)])
-        block += term
-        block += k
+    scratch = np.empty((blocks.rows, dout.shape[1]), dtype=dtype)
+    for rows in blocks.slices:
+        m = rows.stop - rows.start
+        block = np.multiply(dout[rows], a[:m], out=dx[rows])
+        block += np.multiply(centered[rows], b[:m], out=scratch[:m])
+        block += k[:m]
     return dx, dgamma.astype(dtype), dbeta.astype(dtype)
 
 

@@ -116,3 +116,39 @@ def test_reused_buffers_give_the_same_numbers():
     assert first is second  # documented: the next call overwrites the kept output
     x_odd = rng.standard_normal((7, 5)).astype(np.float32)
     np.testing.assert_array_equal(plain(x_odd), reusing(x_odd))  # a new shape gets new buffers
+
+
+@settings(max_examples=30)
+@given(batches, st.integers(1, 7))
+def test_blockwise_passes_equal_the_whole_batch_formulas(x, rows_per_block):
+    """Small blocks (several, the last one shorter) give what the textbook formulas give on the whole batch."""
+    import batchkit.batchnorm as bn
+
+    rng = np.random.default_rng(0)
+    gamma, beta, dout = rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape)
+    saved = bn.BLOCK_BYTES
+    bn.BLOCK_BYTES = rows_per_block * x.shape[1] * x.itemsize
+    bn.row_blocks.cache_clear()
+    try:
+        assert len(bn.row_blocks(x.shape, x.dtype).slices) == -(-len(x) // rows_per_block)
+        out, cache, mean, var = batchnorm_forward(x, gamma, beta)
+        dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+    finally:
+        bn.BLOCK_BYTES = saved
+        bn.row_blocks.cache_clear()
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(var, x.var(0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out, gamma * x_hat + beta, rtol=1e-9, atol=1e-9)
+    for got, want in zip((dx, dgamma, dbeta), batchnorm_backward_from_graph(dout, x, gamma)):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+def test_reused_buffers_give_the_same_results_as_new_arrays():
+    rng = np.random.default_rng(3)
+    x, dout = rng.normal(2.0, 3.0, (300, 40)), rng.standard_normal((300, 40))
+    fresh, reusing = BatchNorm1d(40), BatchNorm1d(40, reuse_buffers=True)
+    for _ in range(2):  # the second call writes into the buffers of the first
+        np.testing.assert_array_equal(fresh(x), reusing(x))
+        np.testing.assert_array_equal(fresh.backward(dout), reusing.backward(dout))
+    np.testing.assert_array_equal(fresh.running_var, reusing.running_var)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.notebook_files import NOTEBOOKS, code_cells, load, source
-from tools import navigation
+from tools import navigation, widget_ids
 
 IDS = [path.name for path in NOTEBOOKS]
 MACHINE_PATH = re.compile(r"(/root/|/home/|/work/|/Users/|/tmp/|[A-Za-z]:\\\\|site-packages)")
@@ -87,3 +87,12 @@ def test_every_lesson_has_goals_summary_and_exercises():
 
 def test_no_checkpoints_next_to_notebooks():
     assert not list((NOTEBOOKS[0].parent).rglob(".ipynb_checkpoints/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_widget_ids_are_stable(path):
+    """tools/execute_notebooks.py renamed the widget models, so a re-execution does not rewrite them all."""
+    notebook = load(path)
+    assert widget_ids.stabilize(notebook, path.stem) == notebook, (
+        f"{path.name}: widget model ids are random; re-execute it with tools/execute_notebooks.py"
+    )

@@ -10,12 +10,14 @@ Usage::
 The kernel environment comes from the repository's ``conftest.py`` (one BLAS thread, PYTHONHASHSEED=0, no
 MPLBACKEND), the very settings pytest gives nbval's kernels, so stored and re-computed outputs agree.
 Navigation cells are refreshed first (``tools/navigation.py``), and the students' homework versions are
-regenerated last (``tools/student_versions.py``). Without arguments it runs the lessons, the contents and glossary
-pages, and the instructors' homework notebooks.
+regenerated last (``tools/student_versions.py``). Widget model ids are made stable (``tools/widget_ids.py``),
+so re-executing an unchanged notebook leaves its widgets unchanged. Without arguments it runs the lessons, the
+contents and glossary pages, and the instructors' homework notebooks.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -28,7 +30,7 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from conftest import apply_kernel_env  # noqa: E402
-from tools import generated, navigation, student_versions  # noqa: E402
+from tools import generated, navigation, student_versions, widget_ids  # noqa: E402
 
 CELL_TIMEOUT_SECONDS = 600
 
@@ -45,7 +47,8 @@ def execute(path: Path) -> None:
         record_timing=False,  # timestamps would change the file on every run
     )
     client.execute()
-    nbformat.write(notebook, path)
+    stable = widget_ids.stabilize(json.loads(nbformat.writes(notebook)), path.stem)  # no churn from random ids
+    nbformat.write(nbformat.from_dict(stable), path)
 
 
 def main(argv: list[str]) -> int:
