@@ -72,10 +72,13 @@ class Centerer:
         X = check_array("X", X, ndim=(2,))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {X.shape[1]} features, but this Centerer was fitted on {self.n_features_in_} features"
+                f"X has {X.shape[1]} features, but this Centerer was fitted on {self.n_features_in_} feature(s)"
             )
         return X
 
     def __repr__(self) -> str:
-        state = f"fitted on {self.n_features_in_} features" if hasattr(self, "mean_") else "not fitted"
+        if hasattr(self, "mean_"):
+            state = f"fitted on {self.n_features_in_} feature{'s' if self.n_features_in_ != 1 else ''}"
+        else:
+            state = "not fitted"
         return f"Centerer({state})"

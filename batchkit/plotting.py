@@ -252,7 +252,11 @@ def plot_throughput(batch_sizes: np.ndarray, rates: dict[str, np.ndarray], sprea
     ax.set_xlabel("batch size b (samples)")
     ax.set_ylabel("throughput (samples / s)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if spread:
+        handles.append(Patch(facecolor="grey", alpha=0.3, linewidth=0))
+        labels.append("shaded: quartiles over the repeats")
+    ax.legend(handles, labels, frameon=False)
     if title:
         ax.set_title(title, fontsize="medium")
     return fig
@@ -289,16 +293,17 @@ def plot_centering_contours(experiment: CenteringExperiment, fig: Figure | None 
 def draw_loss_contours(ax, H: np.ndarray, optimum: np.ndarray, points: np.ndarray) -> None:
     """Contours of ``J(θ) - J(θ*) = ½ (θ - θ*)ᵀ H (θ - θ*)`` (exact for linear regression) around ``points``.
 
-    Levels are spaced geometrically (each 10^0.5 apart) so that both the steep and the flat direction show.
+    Levels are spaced geometrically (each 10^0.5 apart) so that both the steep and the flat direction show. The grid
+    is fine (300 x 300) because at large condition numbers the inner ellipses are only a few grid cells wide.
     """
     low, high = points.min(axis=0), points.max(axis=0)
     margin = np.maximum(0.25 * (high - low), 0.5)
-    theta0 = np.linspace(low[0] - margin[0], high[0] + margin[0], 100)
-    theta1 = np.linspace(low[1] - margin[1], high[1] + margin[1], 100)
-    grid = np.stack(np.meshgrid(theta0, theta1), axis=-1) - optimum  # (100, 100, 2) errors θ - θ*
+    theta0 = np.linspace(low[0] - margin[0], high[0] + margin[0], 300)
+    theta1 = np.linspace(low[1] - margin[1], high[1] + margin[1], 300)
+    grid = np.stack(np.meshgrid(theta0, theta1), axis=-1) - optimum  # (300, 300, 2) errors θ - θ*
     excess = 0.5 * np.einsum("...i,ij,...j->...", grid, H, grid)
     top = max(excess.max(), 1e-12)
-    ax.contour(theta0, theta1, excess, levels=np.geomspace(top * 1e-6, top, 12), colors=OKABE_ITO[0],
+    ax.contour(theta0, theta1, excess, levels=np.geomspace(top * 1e-6, top, 13), colors=OKABE_ITO[0],
                linewidths=0.8, alpha=0.7)
 
 
@@ -534,10 +539,12 @@ def plot_activation_bands(history: ClassifierHistory, layer: int, epoch: int, ti
 
 
 def plot_sweep(values: list, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = True) -> Figure:
-    """One line per setting (with / without BN) against a swept quantity."""
+    """One line per setting (with / without BN, ...) against a swept quantity: up to 8 series, each its own colour."""
+    if not 1 <= len(series) <= len(OKABE_ITO):
+        raise ValueError(f"plot_sweep draws 1 to {len(OKABE_ITO)} series (one colour each), got {len(series)}")
     fig = new_figure(6.5, 3.8)
     ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
-    for (name, ys), colour, marker in zip(series.items(), OKABE_ITO, "os"):
+    for (name, ys), colour, marker in zip(series.items(), OKABE_ITO, "osD^v<>p"):
         ax.plot(values, ys, marker=marker, color=colour, label=name)
     if logx:
         ax.set_xscale("log")

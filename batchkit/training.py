@@ -44,7 +44,8 @@ class History:
     samples_seen : numpy.ndarray of int, shape (steps,)
         Samples used so far, after each step.
     wall_time : numpy.ndarray, shape (steps,)
-        Seconds since the start, after each step (machine dependent).
+        Seconds of training since the start, after each step (machine dependent). The full-data evaluations
+        (``epoch_loss``, ``eval_loss``) are not counted: they are measurement, not training.
     epoch_loss : numpy.ndarray, shape (epochs + 1,)
         ``J`` on all the data at the start and at the end of every epoch.
     eval_steps, eval_loss : numpy.ndarray, shape (k,)
@@ -165,7 +166,7 @@ def _run(X, y, theta, rates, epoch_batches, per_epoch, eval_every) -> History:
     epoch_loss = [loss(theta, X, y)]
     eval_steps, eval_loss = [], []
     step, count, diverged = 0, 0, None
-    start = time.perf_counter()
+    start, measuring = time.perf_counter(), 0.0  # measuring: seconds spent on full-data evaluations, left out
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, not warned about
         for batches in epoch_batches:  # loops over epochs and steps: each step needs the previous θ
             for index in batches:
@@ -182,13 +183,17 @@ def _run(X, y, theta, rates, epoch_batches, per_epoch, eval_every) -> History:
                 count += m
                 seen[step] = count
                 step += 1
-                wall[step - 1] = time.perf_counter() - start
+                wall[step - 1] = time.perf_counter() - start - measuring
                 if eval_every is not None and step % eval_every == 0:
+                    before = time.perf_counter()
                     eval_steps.append(step)
                     eval_loss.append(loss(theta, X, y))
+                    measuring += time.perf_counter() - before
             if diverged is not None:
                 break
+            before = time.perf_counter()
             epoch_loss.append(loss(theta, X, y))
+            measuring += time.perf_counter() - before
             if not np.isfinite(epoch_loss[-1]):
                 diverged = step
                 break

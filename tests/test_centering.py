@@ -33,7 +33,8 @@ def test_state_is_set_only_by_fit():
         centerer.transform(np.ones((2, 2)))
     centerer.fit(np.ones((3, 2)))
     assert repr(centerer) == "Centerer(fitted on 2 features)"
-    with pytest.raises(ValueError, match="X has 3 features, but this Centerer was fitted on 2 features"):
+    assert repr(Centerer().fit(np.ones((3, 1)))) == "Centerer(fitted on 1 feature)"
+    with pytest.raises(ValueError, match="X has 3 features, but this Centerer was fitted on 2 feature\\(s\\)"):
         centerer.transform(np.ones((2, 3)))
     with pytest.raises(ValueError, match="fit needs at least one sample"):
         Centerer().fit(np.ones((0, 2)))

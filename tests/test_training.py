@@ -102,3 +102,24 @@ def test_bad_arguments():
         train(x, y, batch_size=4.0, epochs=1, learning_rate=0.1)
     with pytest.raises(ValueError, match=r"theta has shape \(3,\)"):
         train(x, y, batch_size=4, epochs=1, learning_rate=0.1, theta0=np.zeros(3))
+
+
+def test_wall_time_leaves_out_the_full_data_evaluations(monkeypatch):
+    """Only training is clocked: a fake clock that advances only while the loss is evaluated shows zero seconds."""
+    import types
+
+    import batchkit.training as training
+
+    now = [0.0]
+    real_loss = training.loss
+
+    def slow_loss(*args):  # every evaluation "takes" one second
+        now[0] += 1.0
+        return real_loss(*args)
+
+    monkeypatch.setattr(training, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(training, "loss", slow_loss)
+    x, y = data(40)
+    history = training.train(x, y, batch_size=4, epochs=3, learning_rate=0.1, seed=0, eval_every=2)
+    assert now[0] == len(history.epoch_loss) + len(history.eval_loss)  # the evaluations did run
+    np.testing.assert_array_equal(history.wall_time, 0.0)
