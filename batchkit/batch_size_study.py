@@ -2,20 +2,30 @@
 
 The step whose cost is measured is the forward and backward pass of an MLP (lesson 05) on MNIST-sized inputs
 (784 features, 10 classes), made of random numbers: speed and memory do not depend on the values.
+
+The accuracy experiments train on lesson 05's digits. The learning rate is chosen on a **validation set** cut from
+the training part (:func:`digits_splits`), so the test set is used only to measure generalization.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from ._validation import check_array, check_nonnegative_int, check_positive_int
+from .counting import batches_per_epoch
 from .datasets import digits_split
-from .mlp import MLP, ClassifierHistory, train_classifier
+from .mlp import MLP, train_classifier
 from .timing import peak_memory
 
 INPUTS, CLASSES = 784, 10
+
+#: Fraction of the digits' training part held out as the validation set.
+VALIDATION_FRACTION = 0.2
 
 
 def mlp_step(hidden: tuple[int, ...] = (256, 256), seed: int = 0) -> tuple[Callable[[np.ndarray], None], int]:
@@ -24,7 +34,7 @@ def mlp_step(hidden: tuple[int, ...] = (256, 256), seed: int = 0) -> tuple[Calla
     Returns
     -------
     step : callable
-        ``step(X_batch)``; labels are made inside from the batch size.
+        ``step(X_batch)`` with ``X_batch`` of shape (b, 784); labels are made inside from the batch size.
     parameters : int
     """
     model = MLP([INPUTS, *hidden, CLASSES], activation="relu", seed=seed)
@@ -37,43 +47,161 @@ def mlp_step(hidden: tuple[int, ...] = (256, 256), seed: int = 0) -> tuple[Calla
 
 
 def random_batch(size: int) -> np.ndarray:
-    """A (size, 784) float64 batch of random inputs."""
+    """A (size, 784) float64 batch of random inputs (seeded by ``size``, so the same on every run)."""
+    size = check_positive_int("size", size)
     return np.random.default_rng(size).random((size, INPUTS))
 
 
 @lru_cache(maxsize=16)
 def memory_by_batch_size(batch_sizes: tuple[int, ...], hidden: tuple[int, ...] = (256, 256)) -> tuple[np.ndarray, int]:
-    """Peak bytes allocated by one training step at each batch size, and the bytes of the parameters.
+    """Peak bytes allocated by one training step, input batch included, at each batch size; and the parameters' bytes.
 
-    Results are cached (pass tuples), so a notebook figure and a widget share one measurement.
+    The step receives its own copy of the input batch, made inside the measurement (as a data loader hands every
+    step a freshly loaded batch), so the batch is counted with the step. Results are cached (pass tuples), so a
+    notebook figure and a widget share one measurement.
+
+    Parameters
+    ----------
+    batch_sizes : tuple of int, shape (k,)
+        Batch sizes, each >= 1.
+    hidden : tuple of int
+        Widths of the hidden layers of the 784-hidden-10 MLP.
 
     Returns
     -------
-    peaks : numpy.ndarray of int, shape (len(batch_sizes),)
-        Everything the step allocates: the batch's activations, their gradients, temporaries, and the weight
-        gradients (which, like the parameters, do not grow with the batch).
+    peaks : numpy.ndarray of int, shape (k,)
+        Everything the step allocates: the input batch (784 float64 per sample), the activations kept for the
+        backward pass, their gradients, temporaries, and the weight gradients (which, like the parameters, do not
+        grow with the batch).
     parameter_bytes : int
         Bytes of the weights and biases (float64), held whatever the batch size.
     """
+    if len(batch_sizes) == 0:
+        raise ValueError("batch_sizes is empty: give at least one batch size")
+    sizes = [check_positive_int("batch size", size) for size in batch_sizes]
     step, parameters = mlp_step(hidden)
     peaks = []
-    for size in batch_sizes:  # one measurement per batch size
+    for size in sizes:  # one measurement per batch size
         batch = random_batch(size)
-        peaks.append(peak_memory(step, batch))
+        peaks.append(peak_memory(lambda loaded: step(loaded.copy()), batch))
     return np.array(peaks), parameters * 8
 
 
+@lru_cache(maxsize=4)
+def _splits(validation_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    X_rest, X_test, y_rest, y_test = digits_split()
+    order = np.random.default_rng(seed).permutation(len(X_rest))
+    held_out = int(round(len(X_rest) * validation_fraction))
+    train, validation = order[held_out:], order[:held_out]
+    arrays = (X_rest[train], X_rest[validation], X_test, y_rest[train], y_rest[validation], y_test)
+    for array in arrays:
+        array.flags.writeable = False  # shared by every caller through the cache
+    return arrays
+
+
+def digits_splits(validation_fraction: float = VALIDATION_FRACTION,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lesson 05's digits split (:func:`batchkit.datasets.digits_split`), with a validation set cut from its training part.
+
+    The test part is unchanged. The validation set is a seeded random subset of the training part, the same on
+    every run, and disjoint from the samples that remain for training. The arrays are read-only.
+
+    Parameters
+    ----------
+    validation_fraction : float
+        Share of the 1348 training samples held out for validation, strictly between 0 and 1.
+    seed : int
+        Seed of the permutation that picks the validation samples.
+
+    Returns
+    -------
+    X_train, X_validation, X_test : numpy.ndarray, shape (m, 64)
+        With the default fraction m = 1078, 270 and 449.
+    y_train, y_validation, y_test : numpy.ndarray of int, shape (m,)
+    """
+    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real) \
+            or not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be a number strictly between 0 and 1, got {validation_fraction!r}")
+    seed = check_nonnegative_int("seed", seed)
+    return _splits(float(validation_fraction), seed)
+
+
+@dataclass(frozen=True)
+class DigitsRun:
+    """One training run of :func:`train_digits`.
+
+    Attributes
+    ----------
+    train_accuracy, validation_accuracy : numpy.ndarray, shape (epochs + 1,)
+        After every epoch (index 0 = before training), on the training samples and on the validation set.
+        Shorter if training diverged.
+    test_accuracy : float
+        Of the final model, on the test set: measured once, at the end; never used to choose anything.
+    updates_per_epoch : int
+        Steps (batches) in one epoch over the training samples.
+    diverged_at : int or None
+        Epoch after which the loss blew up and training stopped (see :func:`batchkit.mlp.train_classifier`).
+    """
+
+    train_accuracy: np.ndarray
+    validation_accuracy: np.ndarray
+    test_accuracy: float
+    updates_per_epoch: int
+    diverged_at: int | None
+
+
+def updates_per_epoch(batch_size: int) -> int:
+    """Steps in one epoch of :func:`train_digits` at ``batch_size``: ``ceil(1078 / batch_size)``."""
+    X_train = digits_splits()[0]
+    return batches_per_epoch(len(X_train), batch_size)
+
+
 def train_digits(batch_size: int, learning_rate: float, *, epochs: int, warmup_steps: int = 0,
-                 hidden: tuple[int, ...] = (64, 64), seed: int = 0) -> ClassifierHistory:
-    """Train a small tanh MLP on the digits split (lesson 05's data) with plain mini-batch SGD."""
-    X_train, X_test, y_train, y_test = digits_split()
+                 hidden: tuple[int, ...] = (64, 64), seed: int = 0) -> DigitsRun:
+    """Train a small tanh MLP on the digits' training samples with plain mini-batch SGD.
+
+    The data are :func:`digits_splits`: the model is fitted on ``X_train`` (1078 samples), followed on the
+    validation set after every epoch, and its final version is evaluated once on the test set.
+
+    Parameters
+    ----------
+    batch_size : int
+        Samples per step, >= 1.
+    learning_rate : float
+        α, > 0.
+    epochs : int
+    warmup_steps : int
+        Steps over which the learning rate rises linearly to ``learning_rate`` (0: none).
+    hidden : tuple of int
+        Hidden layer widths of the 64-hidden-10 MLP.
+    seed : int
+        Seeds the initial weights and (``seed + 1``) the shuffling.
+    """
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    X_train, X_validation, X_test, y_train, y_validation, y_test = digits_splits()
     model = MLP([64, *hidden, 10], activation="tanh", seed=seed)
-    return train_classifier(model, X_train, y_train, batch_size=batch_size, epochs=epochs,
-                            learning_rate=learning_rate, X_test=X_test, y_test=y_test, seed=seed + 1,
-                            warmup_steps=warmup_steps)
+    history = train_classifier(model, X_train, y_train, batch_size=batch_size, epochs=epochs,
+                               learning_rate=learning_rate, X_test=X_validation, y_test=y_validation,
+                               seed=seed + 1, warmup_steps=warmup_steps)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged model predicts from inf/nan logits
+        test_accuracy = model.accuracy(X_test, y_test)
+    return DigitsRun(history.train_accuracy, history.test_accuracy, test_accuracy,
+                     batches_per_epoch(len(X_train), batch_size), history.diverged_at)
 
 
-def epochs_to_target(history: ClassifierHistory, target: float) -> int | None:
-    """First epoch whose test accuracy reaches ``target``, or None."""
-    reached = np.nonzero(history.test_accuracy >= target)[0]
+def epochs_to_target(accuracy: np.ndarray, target: float) -> int | None:
+    """First epoch whose accuracy reaches ``target``, or None.
+
+    Parameters
+    ----------
+    accuracy : numpy.ndarray, shape (epochs + 1,)
+        Accuracy after every epoch, index 0 = before training (e.g. ``DigitsRun.validation_accuracy``).
+    target : float
+        Between 0 and 1.
+    """
+    accuracy = check_array("accuracy", accuracy, ndim=(1,))
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not 0 <= target <= 1:
+        raise ValueError(f"target must be an accuracy between 0 and 1, got {target!r}")
+    reached = np.nonzero(accuracy >= target)[0]
     return int(reached[0]) if len(reached) else None
