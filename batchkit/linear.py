@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array
+from ._validation import check_array, check_bool
 from .batch_ops import batch_add, batch_sum
 
 
@@ -76,7 +76,8 @@ def linear_forward_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.nd
     return batch_add(np.asarray(W) @ np.asarray(X), b, layout="columns", name="bias")
 
 
-def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray, *,
+                    input_gradient: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of a linear layer (rows layout) given the upstream gradient ``dZ``.
 
     Parameters
@@ -86,10 +87,14 @@ def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.nd
     X : numpy.ndarray, shape (batch, in)
         The layer's input in the forward pass.
     W : numpy.ndarray, shape (out, in)
+    input_gradient : bool
+        Compute ``dX``. A network's first layer passes False: nothing uses the gradient with respect to the data,
+        and skipping it saves a (batch, out) x (out, in) product and a (batch, in) array (PyTorch skips it too,
+        since data does not require grad).
 
     Returns
     -------
-    dX : numpy.ndarray, shape (batch, in)
+    dX : numpy.ndarray, shape (batch, in), or None if ``input_gradient`` is False
     dW : numpy.ndarray, shape (out, in)
     db : numpy.ndarray, shape (out,)
     """
@@ -99,7 +104,8 @@ def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.nd
     expected = (X.shape[0], W.shape[0])
     if dZ.shape != expected:
         raise ValueError(f"dZ has shape {dZ.shape}: expected (batch, outputs) = {expected}, the shape of Z")
-    return dZ @ W, dZ.T @ X, batch_sum(dZ)
+    input_gradient = check_bool("input_gradient", input_gradient)
+    return (dZ @ W if input_gradient else None), dZ.T @ X, batch_sum(dZ)
 
 
 def linear_forward_per_sample_loop(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:

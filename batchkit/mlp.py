@@ -111,7 +111,7 @@ class MLP:
                 grad = act_backward(grad, z, y)
                 if self.norms[k] is not None:
                     grad = self.norms[k].backward(grad)
-            grad, dW[k], db[k] = linear_backward(grad, h, self.weights[k])
+            grad, dW[k], db[k] = linear_backward(grad, h, self.weights[k], input_gradient=k > 0)  # no d(data)
         return dW, db
 
     def loss_and_gradients(self, X: np.ndarray, labels: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:

@@ -89,3 +89,15 @@ def test_input_width_mismatch_names_the_expected_W():
 def test_backward_rejects_dZ_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"dZ has shape \(2, 3\): expected \(batch, outputs\) = \(3, 2\)"):
         linear_backward(np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 4)))
+
+
+def test_first_layer_can_skip_the_input_gradient():
+    rng = np.random.default_rng(2)
+    dZ, X, W = rng.standard_normal((5, 2)), rng.standard_normal((5, 3)), rng.standard_normal((2, 3))
+    full = linear_backward(dZ, X, W)
+    dX, dW, db = linear_backward(dZ, X, W, input_gradient=False)
+    assert dX is None
+    np.testing.assert_array_equal(dW, full[1])
+    np.testing.assert_array_equal(db, full[2])
+    with pytest.raises(TypeError, match="input_gradient must be True or False"):
+        linear_backward(dZ, X, W, input_gradient="no")
