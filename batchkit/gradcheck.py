@@ -25,14 +25,17 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 
     Scaled by the largest entries rather than entry by entry: a gradient entry that is almost 0 (batch
     normalization's input gradients sum to 0 over the batch, so some always are) would otherwise turn a harmless
-    1e-10 rounding difference into a large "relative" error.
+    1e-10 rounding difference into a large "relative" error. NaN or infinite entries give ``inf``, so that a
+    comparison ``rel_error(a, b) <= tolerance`` never passes them.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a)) + np.max(np.abs(b))))
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN, reported as inf below
+        error = float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a)) + np.max(np.abs(b))))
+    return error if np.isfinite(error) else float("inf")  # NaN or inf entries never count as close
 
 
 def numerical_gradient(

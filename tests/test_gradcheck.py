@@ -66,3 +66,11 @@ def test_rel_error():
 def test_missing_gradient_is_reported():
     with pytest.raises(ValueError, match=r"backward returned no gradient for \['b'\]"):
         check_gradients(linear_forward, lambda dZ, X, W, b: {"X": X, "W": W}, inputs())
+
+
+def test_rel_error_of_nan_or_inf_is_inf():
+    from batchkit.gradcheck import rel_error
+
+    assert rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == np.inf
+    assert rel_error(np.array([np.inf]), np.array([np.inf])) == np.inf
+    assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0

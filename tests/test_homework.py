@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.notebook_files import ROOT, code_cells, load, source
-from tools import student_versions
+from tools import nbgrader_metadata, student_versions
 
 INSTRUCTOR = sorted((ROOT / "homework" / "instructor").glob("*.ipynb"))
 IDS = [path.name for path in INSTRUCTOR]
@@ -77,3 +77,22 @@ def test_student_version_fails_only_in_exercises_with_not_implemented(path):
     # Defining an unfinished function raises nothing; calling it in its check cell does.
     check_cells = sum(c.cell_type == "code" and "check_" in c.source and "import" not in c.source for c in notebook.cells)
     assert failed == check_cells, f"{path.name}: {failed} cells failed, expected each of the {check_cells} check cells"
+
+
+@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.name)
+def test_instructor_notebook_carries_nbgrader_metadata(path):
+    """nbgrader reads cell roles from metadata: every answer is graded by the locked check after it."""
+    notebook = load(path)
+    assert nbgrader_metadata.with_metadata(notebook) == notebook, (
+        f"{path.name}: nbgrader metadata missing or stale; re-execute it with tools/execute_notebooks.py"
+    )
+    cells = [cell["metadata"]["nbgrader"] for cell in notebook["cells"]]
+    ids = [cell["grade_id"] for cell in cells]
+    assert len(ids) == len(set(ids)), f"{path.name}: grade ids repeat"
+    for here, after in zip(cells, cells[1:]):
+        if here["solution"] and not here["grade"]:  # an answer cell (code)
+            assert after["grade"] and after["locked"] and not after["solution"], (
+                f"{path.name}: {here['grade_id']} is not followed by a locked, graded check cell"
+            )
+    assert all(cell["points"] > 0 for cell in cells if cell["grade"])
+    assert sum(cell["grade"] and cell["solution"] for cell in cells) == 1, "one written question, graded by hand"

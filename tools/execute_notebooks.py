@@ -11,7 +11,8 @@ The kernel environment comes from the repository's ``conftest.py`` (one BLAS thr
 MPLBACKEND), the very settings pytest gives nbval's kernels, so stored and re-computed outputs agree.
 Navigation cells are refreshed first (``tools/navigation.py``), and the students' homework versions are
 regenerated last (``tools/student_versions.py``). Widget model ids are made stable (``tools/widget_ids.py``),
-so re-executing an unchanged notebook leaves its widgets unchanged. Without arguments it runs the lessons, the
+so re-executing an unchanged notebook leaves its widgets unchanged, and the instructors' homework notebooks get
+nbgrader's cell metadata (``tools/nbgrader_metadata.py``). Without arguments it runs the lessons, the
 contents and glossary pages, and the instructors' homework notebooks.
 """
 
@@ -30,7 +31,7 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from conftest import apply_kernel_env  # noqa: E402
-from tools import generated, navigation, student_versions, widget_ids  # noqa: E402
+from tools import generated, navigation, nbgrader_metadata, student_versions, widget_ids  # noqa: E402
 
 CELL_TIMEOUT_SECONDS = 600
 
@@ -48,6 +49,8 @@ def execute(path: Path) -> None:
     )
     client.execute()
     stable = widget_ids.stabilize(json.loads(nbformat.writes(notebook)), path.stem)  # no churn from random ids
+    if path.parent == student_versions.INSTRUCTOR:
+        stable = nbgrader_metadata.with_metadata(stable)  # usable as nbgrader source notebooks
     nbformat.write(nbformat.from_dict(stable), path)
 
 

@@ -1,0 +1,70 @@
+"""Give the instructors' homework notebooks the cell metadata that nbgrader needs to use them as source notebooks.
+
+nbgrader reads a cell's role from its metadata, not from its text. From the cells' text this module derives:
+
+* a code cell with ``### BEGIN SOLUTION`` markers: an answer cell (``solution``), graded by the check after it;
+* a code cell that only calls one ``check_...(...)``: an autograded test cell, ``POINTS_PER_CHECK`` points, locked;
+* a markdown cell with solution markers: a written answer, ``POINTS_PER_QUESTION`` points, graded by hand;
+* every other cell: read-only (locked), so that students cannot change the task or the imports.
+
+``tools/execute_notebooks.py`` applies it after executing an instructor notebook; ``tests/test_homework.py``
+checks that the stored notebooks carry it. To change the points of one cell, change these constants or edit the
+cell's ``metadata.nbgrader.points`` in the notebook and keep it (the test only requires a positive number).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+POINTS_PER_CHECK = 2
+POINTS_PER_QUESTION = 2
+SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
+
+SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION", re.MULTILINE)
+CHECK_CALL = re.compile(r"^check_\w+\((\w+)\)\s*$")
+DEFINITION = re.compile(r"^def (\w+)\(", re.MULTILINE)
+
+
+def _text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def role(cell: dict) -> str:
+    """``"answer"``, ``"check"``, ``"question"`` or ``"read-only"``."""
+    text = _text(cell).strip()
+    if SOLUTION.search(text):
+        return "answer" if cell["cell_type"] == "code" else "question"
+    if cell["cell_type"] == "code" and CHECK_CALL.match(text):
+        return "check"
+    return "read-only"
+
+
+def cell_metadata(cell: dict, index: int, points: float | None = None) -> dict:
+    """nbgrader's metadata for one cell of an instructor notebook (``index`` names read-only cells)."""
+    kind = role(cell)
+    text = _text(cell).strip()
+    if kind == "answer":
+        names = DEFINITION.findall(text)
+        return {"grade": False, "grade_id": f"answer-{names[0] if names else index}", "locked": False,
+                "schema_version": SCHEMA_VERSION, "solution": True, "task": False}
+    if kind == "check":
+        return {"grade": True, "grade_id": f"check-{CHECK_CALL.match(text).group(1)}", "locked": True,
+                "points": points or POINTS_PER_CHECK, "schema_version": SCHEMA_VERSION, "solution": False,
+                "task": False}
+    if kind == "question":
+        return {"grade": True, "grade_id": f"question-{index}", "locked": False,
+                "points": points or POINTS_PER_QUESTION, "schema_version": SCHEMA_VERSION, "solution": True,
+                "task": False}
+    return {"grade": False, "grade_id": f"read-only-{index}", "locked": True, "schema_version": SCHEMA_VERSION,
+            "solution": False, "task": False}
+
+
+def with_metadata(notebook: dict) -> dict:
+    """A copy of ``notebook`` (JSON dict) in which every cell carries nbgrader metadata; points already set are kept."""
+    marked = copy.deepcopy(notebook)
+    for index, cell in enumerate(marked["cells"]):
+        kept = cell.get("metadata", {}).get("nbgrader", {}).get("points")
+        cell.setdefault("metadata", {})["nbgrader"] = cell_metadata(cell, index, kept)
+    return marked
