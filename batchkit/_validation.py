@@ -38,6 +38,22 @@ def check_nonnegative_int(name: str, value: object) -> int:
     return int(value)
 
 
+def check_real(name: str, value: object, *, low: float, high: float = float("inf"),
+               low_inclusive: bool = False) -> float:
+    """Return ``value`` as a ``float`` if it is a real number in the range (``low``, ``high``), else raise.
+
+    ``low`` is excluded unless ``low_inclusive``; ``high`` is always included. ``bool`` is rejected, as in
+    :func:`check_positive_int`; so are NaN and, when ``high`` is infinite, infinity.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
+    above = value >= low if low_inclusive else value > low
+    if not (above and value <= high and np.isfinite(value)):
+        lower = "[" if low_inclusive else "("
+        raise ValueError(f"{name} must be in {lower}{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
 def check_bool(name: str, value: object) -> bool:
     """Return ``value`` if it is a ``bool`` (or numpy bool), else raise."""
     if not isinstance(value, (bool, np.bool_)):

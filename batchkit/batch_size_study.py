@@ -9,14 +9,13 @@ the training part (:func:`digits_splits`), so the test set is used only to measu
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from ._validation import check_array, check_nonnegative_int, check_positive_int
+from ._validation import check_array, check_nonnegative_int, check_positive_int, check_real
 from .counting import batches_per_epoch
 from .datasets import digits_split
 from .mlp import MLP, train_classifier
@@ -52,19 +51,18 @@ def random_batch(size: int) -> np.ndarray:
     return np.random.default_rng(size).random((size, INPUTS))
 
 
-@lru_cache(maxsize=16)
-def memory_by_batch_size(batch_sizes: tuple[int, ...], hidden: tuple[int, ...] = (256, 256)) -> tuple[np.ndarray, int]:
+def memory_by_batch_size(batch_sizes: Sequence[int], hidden: Sequence[int] = (256, 256)) -> tuple[np.ndarray, int]:
     """Peak bytes allocated by one training step, input batch included, at each batch size; and the parameters' bytes.
 
     The step receives its own copy of the input batch, made inside the measurement (as a data loader hands every
-    step a freshly loaded batch), so the batch is counted with the step. Results are cached (pass tuples), so a
-    notebook figure and a widget share one measurement.
+    step a freshly loaded batch), so the batch is counted with the step. Results are cached, so a notebook figure
+    and a widget share one measurement; the returned array is read-only for that reason.
 
     Parameters
     ----------
-    batch_sizes : tuple of int, shape (k,)
+    batch_sizes : sequence of int, length k
         Batch sizes, each >= 1.
-    hidden : tuple of int
+    hidden : sequence of int
         Widths of the hidden layers of the 784-hidden-10 MLP.
 
     Returns
@@ -78,13 +76,21 @@ def memory_by_batch_size(batch_sizes: tuple[int, ...], hidden: tuple[int, ...] =
     """
     if len(batch_sizes) == 0:
         raise ValueError("batch_sizes is empty: give at least one batch size")
-    sizes = [check_positive_int("batch size", size) for size in batch_sizes]
+    sizes = tuple(check_positive_int("batch size", size) for size in batch_sizes)
+    widths = tuple(check_positive_int("hidden width", width) for width in hidden)
+    return _memory_by_batch_size(sizes, widths)
+
+
+@lru_cache(maxsize=16)
+def _memory_by_batch_size(batch_sizes: tuple[int, ...], hidden: tuple[int, ...]) -> tuple[np.ndarray, int]:
     step, parameters = mlp_step(hidden)
     peaks = []
-    for size in sizes:  # one measurement per batch size
+    for size in batch_sizes:  # one measurement per batch size
         batch = random_batch(size)
         peaks.append(peak_memory(lambda loaded: step(loaded.copy()), batch))
-    return np.array(peaks), parameters * 8
+    peaks = np.array(peaks)
+    peaks.flags.writeable = False  # shared by every caller through the cache
+    return peaks, parameters * 8
 
 
 @lru_cache(maxsize=4)
@@ -119,9 +125,9 @@ def digits_splits(validation_fraction: float = VALIDATION_FRACTION,
         With the default fraction m = 1078, 270 and 449.
     y_train, y_validation, y_test : numpy.ndarray of int, shape (m,)
     """
-    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real) \
-            or not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be a number strictly between 0 and 1, got {validation_fraction!r}")
+    validation_fraction = check_real("validation_fraction", validation_fraction, low=0.0, high=1.0)
+    if validation_fraction == 1.0:
+        raise ValueError("validation_fraction must be below 1: some samples must remain for training")
     seed = check_nonnegative_int("seed", seed)
     return _splits(float(validation_fraction), seed)
 
@@ -151,7 +157,7 @@ class DigitsRun:
 
 
 def updates_per_epoch(batch_size: int) -> int:
-    """Steps in one epoch of :func:`train_digits` at ``batch_size``: ``ceil(1078 / batch_size)``."""
+    """Steps in one epoch of :func:`train_digits` at ``batch_size``: ``ceil(m / batch_size)``, m training samples."""
     X_train = digits_splits()[0]
     return batches_per_epoch(len(X_train), batch_size)
 
@@ -170,6 +176,7 @@ def train_digits(batch_size: int, learning_rate: float, *, epochs: int, warmup_s
     learning_rate : float
         α, > 0.
     epochs : int
+        Passes over the 1078 training samples, >= 1.
     warmup_steps : int
         Steps over which the learning rate rises linearly to ``learning_rate`` (0: none).
     hidden : tuple of int
@@ -177,8 +184,7 @@ def train_digits(batch_size: int, learning_rate: float, *, epochs: int, warmup_s
     seed : int
         Seeds the initial weights and (``seed + 1``) the shuffling.
     """
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    learning_rate = check_real("learning_rate", learning_rate, low=0.0)
     X_train, X_validation, X_test, y_train, y_validation, y_test = digits_splits()
     model = MLP([64, *hidden, 10], activation="tanh", seed=seed)
     history = train_classifier(model, X_train, y_train, batch_size=batch_size, epochs=epochs,
@@ -187,7 +193,7 @@ def train_digits(batch_size: int, learning_rate: float, *, epochs: int, warmup_s
     with np.errstate(over="ignore", invalid="ignore"):  # a diverged model predicts from inf/nan logits
         test_accuracy = model.accuracy(X_test, y_test)
     return DigitsRun(history.train_accuracy, history.test_accuracy, test_accuracy,
-                     batches_per_epoch(len(X_train), batch_size), history.diverged_at)
+                     updates_per_epoch(batch_size), history.diverged_at)
 
 
 def epochs_to_target(accuracy: np.ndarray, target: float) -> int | None:
@@ -201,7 +207,6 @@ def epochs_to_target(accuracy: np.ndarray, target: float) -> int | None:
         Between 0 and 1.
     """
     accuracy = check_array("accuracy", accuracy, ndim=(1,))
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not 0 <= target <= 1:
-        raise ValueError(f"target must be an accuracy between 0 and 1, got {target!r}")
+    target = check_real("target", target, low=0.0, high=1.0, low_inclusive=True)
     reached = np.nonzero(accuracy >= target)[0]
     return int(reached[0]) if len(reached) else None

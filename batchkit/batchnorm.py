@@ -44,12 +44,14 @@ class RowBlocks:
         (N, D) of the arrays to walk through.
     dtype : numpy.dtype
         Their floating dtype.
+    block_bytes : int
+        About how large one block is (:data:`BLOCK_BYTES`).
     """
 
-    def __init__(self, shape: tuple[int, int], dtype: np.dtype) -> None:
+    def __init__(self, shape: tuple[int, int], dtype: np.dtype, block_bytes: int) -> None:
         n, features = shape
-        self.rows = min(n, max(1, BLOCK_BYTES // max(1, features * np.dtype(dtype).itemsize)))
-        self.slices = [slice(start, min(start + self.rows, n)) for start in range(0, n, self.rows)]
+        self.rows = min(n, max(1, block_bytes // max(1, features * np.dtype(dtype).itemsize)))
+        self.slices = tuple(slice(start, min(start + self.rows, n)) for start in range(0, n, self.rows))
         self.features, self.dtype = features, dtype
         self._ones = np.ones(self.rows, dtype=dtype)
         self._ones.flags.writeable = False  # shared by every call with the same shape (see row_blocks)
@@ -72,10 +74,15 @@ class RowBlocks:
         return tile
 
 
-@lru_cache(maxsize=32)
 def row_blocks(shape: tuple[int, int], dtype: np.dtype) -> RowBlocks:
-    """The :class:`RowBlocks` of ``shape``, made once per shape and dtype: a training loop asks for the same ones."""
-    return RowBlocks(shape, dtype)
+    """The :class:`RowBlocks` of ``shape`` for the current :data:`BLOCK_BYTES`, made once: a training loop asks for the
+    same ones again and again. Shared between calls, so treat it as read-only."""
+    return _cached_row_blocks(shape, np.dtype(dtype), BLOCK_BYTES)
+
+
+@lru_cache(maxsize=32)
+def _cached_row_blocks(shape: tuple[int, int], dtype: np.dtype, block_bytes: int) -> RowBlocks:
+    return RowBlocks(shape, dtype, block_bytes)
 
 
 @dataclass

@@ -139,7 +139,7 @@ def _check_count(what: str, case: str, expected: int, got: Any, hint: str, mista
         return
     number = _as_number(got)
     if number == expected and not isinstance(got, (bool, np.bool_)):
-        hint = f"the count is right, but it is a {type(got).__name__}: return an int, e.g. wrap it in int()"
+        hint = f"the count is right, but it is a {type(got).__name__}: return an int, not a float"
     else:
         hint = next((text for value, text in mistakes if number is not None and np.isclose(number, value)), hint)
     _fail(what, case, expected, got, hint)
@@ -402,14 +402,16 @@ def _check_float32_variance(student: Callable[[np.ndarray], np.ndarray], X32: np
     if array is not None and array.shape == expected.shape and np.max(np.abs(array - expected) / expected) <= 1e-3:
         return
     naive = (X32 * X32).mean(axis=0) - X32.mean(axis=0) ** 2
-    hint = ("E[x²] - E[x]² cancels catastrophically in float32: two nearly equal numbers around 10⁸ are subtracted "
-            "and float32 keeps about 7 digits, fewer than the variance (about 1) needs; see lesson 03, section 3"
-            if array is not None and array.shape == expected.shape and np.allclose(array, naive, rtol=1e-2) else
-            "this is what numpy.var gives here: a mean summed in float32 over 60000 rows is too inaccurate to "
-            "center with; lesson 03, section 3 shows numpy.var failing and what batch_mean_var does instead"
-            if _matches(X32.var(axis=0), array, 1e-2) else
-            "one variance per feature, accurate to 1e-3 relative in float32: with data around 10000, computations "
-            "on the raw values lose the digits the variance needs; see lesson 03, section 3")
+    if array is not None and array.shape == expected.shape and np.allclose(array, naive, rtol=1e-2):
+        hint = ("E[x²] - E[x]² cancels catastrophically in float32: two nearly equal numbers around 10⁸ are "
+                "subtracted and float32 keeps about 7 digits, fewer than the variance (about 1) needs; see lesson 03, "
+                "section 3")
+    elif _matches(X32.var(axis=0), array, 1e-2):
+        hint = ("this matches numpy.var's result here: a mean summed in float32 over 60000 rows is too inaccurate to "
+                "center with; lesson 03, section 3 shows numpy.var failing and what batch_mean_var does instead")
+    else:
+        hint = ("one variance per feature, accurate to 1e-3 relative in float32: with data around 10000, "
+                "computations on the raw values lose the digits the variance needs; see lesson 03, section 3")
     _compare("The variance", case, expected, got, hint, tolerance=0.0)
 
 

@@ -31,9 +31,10 @@ def test_validation_split_is_seeded_and_read_only():
     assert len(digits_splits(validation_fraction=0.5)[1]) == 674
 
 
-@pytest.mark.parametrize("fraction", [0, 1, -0.1, 1.5, True, "0.2"])
-def test_validation_split_rejects_bad_fractions(fraction):
-    with pytest.raises(ValueError, match="validation_fraction"):
+@pytest.mark.parametrize("fraction, error", [(0, ValueError), (1, ValueError), (-0.1, ValueError), (1.5, ValueError),
+                                             (float("nan"), ValueError), (True, TypeError), ("0.2", TypeError)])
+def test_validation_split_rejects_bad_fractions(fraction, error):
+    with pytest.raises(error, match="validation_fraction"):
         digits_splits(validation_fraction=fraction)
 
 
@@ -85,9 +86,10 @@ def test_updates_per_epoch_counts_the_training_samples_only():
     assert [updates_per_epoch(b) for b in (4, 16, 64, 256, 2048)] == [270, 68, 17, 5, 1]
 
 
-@pytest.mark.parametrize("rate", [0, -0.1, True])
-def test_train_digits_rejects_bad_learning_rates(rate):
-    with pytest.raises(ValueError, match="learning_rate"):
+@pytest.mark.parametrize("rate, error", [(0, ValueError), (-0.1, ValueError), (float("inf"), ValueError),
+                                         (True, TypeError)])
+def test_train_digits_rejects_bad_learning_rates(rate, error):
+    with pytest.raises(error, match="learning_rate"):
         train_digits(16, rate, epochs=1)
 
 
@@ -100,3 +102,14 @@ def test_epochs_to_target():
         epochs_to_target(accuracy, 95)
     with pytest.raises(ValueError):
         epochs_to_target(accuracy.reshape(1, -1), 0.5)
+
+
+def test_memory_measurement_is_shared_read_only_and_accepts_lists():
+    peaks, parameter_bytes = memory_by_batch_size([4, 8])
+    again, _ = memory_by_batch_size((4, 8))
+    assert again is peaks  # one measurement, cached
+    assert not peaks.flags.writeable
+    with pytest.raises(ValueError):
+        peaks[0] = 0
+    with pytest.raises(ValueError, match="batch size"):
+        memory_by_batch_size([4, 0])

@@ -128,20 +128,42 @@ def test_blockwise_passes_equal_the_whole_batch_formulas(x, rows_per_block):
     gamma, beta, dout = rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape)
     saved = bn.BLOCK_BYTES
     bn.BLOCK_BYTES = rows_per_block * x.shape[1] * x.itemsize
-    bn.row_blocks.cache_clear()
     try:
         assert len(bn.row_blocks(x.shape, x.dtype).slices) == -(-len(x) // rows_per_block)
         out, cache, mean, var = batchnorm_forward(x, gamma, beta)
         dx, dgamma, dbeta = batchnorm_backward(dout, cache)
     finally:
         bn.BLOCK_BYTES = saved
-        bn.row_blocks.cache_clear()
     x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
     np.testing.assert_allclose(mean, x.mean(0), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(var, x.var(0), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(out, gamma * x_hat + beta, rtol=1e-9, atol=1e-9)
     for got, want in zip((dx, dgamma, dbeta), batchnorm_backward_from_graph(dout, x, gamma)):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+def test_blockwise_float32_matches_a_float64_reference():
+    """Many blocks in float32: the per-feature tiles are cast to float32, the sums still add up in float64."""
+    import batchkit.batchnorm as bn
+
+    rng = np.random.default_rng(5)
+    x = (50.0 + 3.0 * rng.standard_normal((1000, 24))).astype(np.float32)
+    gamma, beta = rng.standard_normal(24).astype(np.float32), rng.standard_normal(24).astype(np.float32)
+    dout = rng.standard_normal((1000, 24)).astype(np.float32)
+    saved, bn.BLOCK_BYTES = bn.BLOCK_BYTES, 96 * 24 * 4  # 96 rows per block: 11 blocks, the last one shorter
+    try:
+        assert len(bn.row_blocks(x.shape, x.dtype).slices) == 11
+        out, cache, mean, var = batchnorm_forward(x, gamma, beta)
+        grads = batchnorm_backward(dout, cache)
+    finally:
+        bn.BLOCK_BYTES = saved
+    x64, g64 = x.astype(np.float64), gamma.astype(np.float64)
+    x_hat = (x64 - x64.mean(0)) / np.sqrt(x64.var(0) + 1e-5)
+    assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
+    np.testing.assert_allclose(var, x64.var(0), rtol=1e-5)
+    np.testing.assert_allclose(out, g64 * x_hat + beta, atol=2e-5)
+    for got, want in zip(grads, batchnorm_backward_from_graph(dout.astype(np.float64), x64, g64)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
 def test_reused_buffers_give_the_same_results_as_new_arrays():

@@ -94,5 +94,19 @@ def test_instructor_notebook_carries_nbgrader_metadata(path):
             assert after["grade"] and after["locked"] and not after["solution"], (
                 f"{path.name}: {here['grade_id']} is not followed by a locked, graded check cell"
             )
-    assert all(cell["points"] > 0 for cell in cells if cell["grade"])
+    assert all(cell["points"] >= 0 for cell in cells if cell["grade"])
     assert sum(cell["grade"] and cell["solution"] for cell in cells) == 1, "one written question, graded by hand"
+
+
+def test_nbgrader_ids_do_not_depend_on_cell_positions():
+    notebook = load(INSTRUCTOR[0])
+    ids = [cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]]
+    shifted = {**notebook, "cells": [{"cell_type": "markdown", "metadata": {}, "source": "A new note."}]
+               + notebook["cells"]}
+    new_ids = [cell["metadata"]["nbgrader"]["grade_id"] for cell in nbgrader_metadata.with_metadata(shifted)["cells"]]
+    assert new_ids[1:] == ids
+
+
+def test_nbgrader_points_set_by_hand_are_kept_even_zero():
+    check = {"cell_type": "code", "metadata": {"nbgrader": {"points": 0}}, "source": "check_total_steps(total_steps)"}
+    assert nbgrader_metadata.with_metadata({"cells": [check]})["cells"][0]["metadata"]["nbgrader"]["points"] == 0

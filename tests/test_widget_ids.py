@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from tools.widget_ids import WIDGET_STATE, WIDGET_VIEW, stabilize
@@ -51,3 +52,23 @@ def test_names_keep_notebooks_apart():
 def test_a_notebook_without_widgets_is_left_alone():
     notebook = {"cells": [], "metadata": {}}
     assert stabilize(notebook, "x") is notebook
+
+
+def test_undisplayed_boxes_that_differ_only_below_get_the_same_ids_every_time():
+    """Two hidden boxes with equal own state whose sliders differ: ordered by what they contain, not by random ids."""
+    def notebook(ids):
+        box_a, box_b, slider_a, slider_b = ids
+        state = {
+            box_a: {"model_name": "HBoxModel", "state": {"children": [f"IPY_MODEL_{slider_a}"]}},
+            box_b: {"model_name": "HBoxModel", "state": {"children": [f"IPY_MODEL_{slider_b}"]}},
+            slider_a: {"model_name": "IntSliderModel", "state": {"value": 1}},
+            slider_b: {"model_name": "IntSliderModel", "state": {"value": 2}},
+        }
+        return {"cells": [], "metadata": {"widgets": {WIDGET_STATE: {"state": state}}}}
+
+    results = set()
+    for _ in range(30):
+        ids = [uuid.uuid4().hex for _ in range(4)]
+        results.add(json.dumps(stabilize(notebook(ids), "lesson"), sort_keys=True))
+        results.add(json.dumps(stabilize(notebook(ids[::-1][2:] + ids[::-1][:2]), "lesson"), sort_keys=True))
+    assert len(results) == 1

@@ -8,13 +8,14 @@ nbgrader reads a cell's role from its metadata, not from its text. From the cell
 * every other cell: read-only (locked), so that students cannot change the task or the imports.
 
 ``tools/execute_notebooks.py`` applies it after executing an instructor notebook; ``tests/test_homework.py``
-checks that the stored notebooks carry it. To change the points of one cell, change these constants or edit the
-cell's ``metadata.nbgrader.points`` in the notebook and keep it (the test only requires a positive number).
+checks that the stored notebooks carry it. The constants are the points of a new cell; to change the points of a
+cell, edit its ``metadata.nbgrader.points`` in the notebook: points already set are kept.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 
 POINTS_PER_CHECK = 2
@@ -41,30 +42,36 @@ def role(cell: dict) -> str:
     return "read-only"
 
 
-def cell_metadata(cell: dict, index: int, points: float | None = None) -> dict:
-    """nbgrader's metadata for one cell of an instructor notebook (``index`` names read-only cells)."""
+def cell_metadata(cell: dict, points: float | None = None) -> dict:
+    """nbgrader's metadata for one cell of an instructor notebook.
+
+    Grade ids come from the cell's content (a function name, or a hash of the text), not from its position: nbgrader
+    matches cells by id, so inserting a cell must not rename the others.
+    """
     kind = role(cell)
     text = _text(cell).strip()
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
     if kind == "answer":
         names = DEFINITION.findall(text)
-        return {"grade": False, "grade_id": f"answer-{names[0] if names else index}", "locked": False,
+        return {"grade": False, "grade_id": f"answer-{names[0] if names else digest}", "locked": False,
                 "schema_version": SCHEMA_VERSION, "solution": True, "task": False}
     if kind == "check":
         return {"grade": True, "grade_id": f"check-{CHECK_CALL.match(text).group(1)}", "locked": True,
-                "points": points or POINTS_PER_CHECK, "schema_version": SCHEMA_VERSION, "solution": False,
+                "points": POINTS_PER_CHECK if points is None else points, "schema_version": SCHEMA_VERSION,
+                "solution": False,
                 "task": False}
     if kind == "question":
-        return {"grade": True, "grade_id": f"question-{index}", "locked": False,
-                "points": points or POINTS_PER_QUESTION, "schema_version": SCHEMA_VERSION, "solution": True,
-                "task": False}
-    return {"grade": False, "grade_id": f"read-only-{index}", "locked": True, "schema_version": SCHEMA_VERSION,
+        return {"grade": True, "grade_id": f"question-{digest}", "locked": False,
+                "points": POINTS_PER_QUESTION if points is None else points, "schema_version": SCHEMA_VERSION,
+                "solution": True, "task": False}
+    return {"grade": False, "grade_id": f"read-only-{digest}", "locked": True, "schema_version": SCHEMA_VERSION,
             "solution": False, "task": False}
 
 
 def with_metadata(notebook: dict) -> dict:
     """A copy of ``notebook`` (JSON dict) in which every cell carries nbgrader metadata; points already set are kept."""
     marked = copy.deepcopy(notebook)
-    for index, cell in enumerate(marked["cells"]):
+    for cell in marked["cells"]:
         kept = cell.get("metadata", {}).get("nbgrader", {}).get("points")
-        cell.setdefault("metadata", {})["nbgrader"] = cell_metadata(cell, index, kept)
+        cell.setdefault("metadata", {})["nbgrader"] = cell_metadata(cell, kept)
     return marked

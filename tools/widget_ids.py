@@ -42,11 +42,25 @@ def _order_of_use(notebook: dict, models: dict[str, Any]) -> list[str]:
             view = output.get("data", {}).get(WIDGET_VIEW)
             if view:
                 visit(view["model_id"])
-    # Models no view shows (built but never displayed): ordered by their content, which does not depend on ids
-    # of their own, so that equal notebooks give equal orders.
-    for model_id in sorted(set(models) - seen, key=lambda m: REFERENCE.sub("", json.dumps(models[m], sort_keys=True))):
+    # Models no view shows (built but never displayed): ordered by their content with every reference replaced by
+    # the referenced model's content, which does not depend on ids, so that equal notebooks give equal orders.
+    # Models that still tie have identical content all the way down, so their order changes nothing.
+    canonical: dict[str, str] = {}
+    for model_id in sorted(set(models) - seen, key=lambda m: _canonical(models, m, canonical)):
         visit(model_id)
     return order
+
+
+def _canonical(models: dict[str, Any], model_id: str, memo: dict[str, str], path: tuple[str, ...] = ()) -> str:
+    """The model's JSON with every ``IPY_MODEL_<id>`` replaced by the referenced model's canonical JSON."""
+    if model_id in memo:
+        return memo[model_id]
+    if model_id in path or model_id not in models:  # a cycle, or a reference to no stored model
+        return "?"
+    text = REFERENCE.sub(lambda match: "{" + _canonical(models, match.group(1), memo, (*path, model_id)) + "}",
+                         json.dumps(models[model_id], sort_keys=True))
+    memo[model_id] = text
+    return text
 
 
 def _rename(value: Any, new_ids: dict[str, str]) -> Any:
@@ -62,7 +76,10 @@ def _rename(value: Any, new_ids: dict[str, str]) -> Any:
 
 
 def stabilize(notebook: dict, name: str) -> dict:
-    """A copy of ``notebook`` (a JSON dict) whose widget model ids depend only on ``name`` and the order of use."""
+    """``notebook`` (a JSON dict) with widget model ids that depend only on ``name`` and the order of use.
+
+    Returns a renamed copy, or ``notebook`` itself when it stores no widgets.
+    """
     models = _models(notebook)
     if not models:
         return notebook
