@@ -101,6 +101,11 @@ def _recognise(got: np.ndarray | None, mistakes: Sequence[Mistake]) -> str:
     return next((hint for value, hint in mistakes if _matches(value, got)), "")
 
 
+def _recognise_number(number: float | None, mistakes: Sequence[Mistake], default: str) -> str:
+    """The hint of the first mistake whose value ``number`` is close to, else ``default``."""
+    return next((hint for value, hint in mistakes if number is not None and np.isclose(number, value)), default)
+
+
 def _compare(what: str, case: str, expected: np.ndarray, got: Any, hint: str,
              mistakes: Sequence[Mistake] = (), tolerance: float = 1e-6) -> None:
     """Fail unless ``got`` is an array like ``expected``; hint at a recognised mistake, else give ``hint``."""
@@ -141,7 +146,7 @@ def _check_count(what: str, case: str, expected: int, got: Any, hint: str, mista
     if number == expected and not isinstance(got, (bool, np.bool_)):
         hint = f"the count is right, but it is a {type(got).__name__}: return an int, not a float"
     else:
-        hint = next((text for value, text in mistakes if number is not None and np.isclose(number, value)), hint)
+        hint = _recognise_number(number, mistakes, hint)
     _fail(what, case, expected, got, hint)
 
 
@@ -268,9 +273,8 @@ def check_distinct_fraction(student: Callable[[list, int], float]) -> str:
         mistakes = [(8 * len(batches) / n, "that counts draws: a sample drawn twice or more still counts once"),
                     (distinct, "that is a number of samples: return it as a fraction of n, between 0 and 1"),
                     (1 - distinct / n, "that is the fraction of samples that were never drawn")]
-        hint = next((text for value, text in mistakes if number is not None and np.isclose(number, value)),
-                    "the fraction (a float between 0 and 1) of the n samples that appear in at least one batch; "
-                    "see lesson 01, section 5 (With or without replacement)")
+        hint = _recognise_number(number, mistakes, "the fraction (a float between 0 and 1) of the n samples that "
+                                 "appear in at least one batch; see lesson 01, section 5 (With or without replacement)")
         _fail("The fraction of distinct samples", f"n={n} and one 'epoch' of batches drawn with replacement",
               distinct / n, got, hint)
     return PASSED
@@ -446,9 +450,8 @@ def _check_linreg_loss(J: Any, expected: float, m: int, case: str) -> None:
         mistakes += [(m * expected, "this sums over the batch: J averages over its m samples"),
                      (2 * m * expected, "this sums over the batch and leaves out the ½: J averages over its m "
                                         "samples, with the ½")]
-    hint = next((text for value, text in mistakes if number is not None and np.isclose(number, value)),
-                "J is one number for the whole batch: half the average squared error over its m samples; "
-                "see lesson 04, section 1")
+    hint = _recognise_number(number, mistakes, "J is one number for the whole batch: half the average squared "
+                             "error over its m samples; see lesson 04, section 1")
     _fail("J", case, expected, J, hint)
 
 
