@@ -75,8 +75,10 @@ class RowBlocks:
 
 
 def row_blocks(shape: tuple[int, int], dtype: np.dtype) -> RowBlocks:
-    """The :class:`RowBlocks` of ``shape`` for the current :data:`BLOCK_BYTES`, made once: a training loop asks for the
-    same ones again and again. Shared between calls, so treat it as read-only."""
+    """The :class:`RowBlocks` of ``shape`` for the current :data:`BLOCK_BYTES`, made once and shared (read-only).
+
+    A training loop asks for the same blocks on every step, so they are cached per shape, dtype and block size.
+    """
     return _cached_row_blocks(shape, np.dtype(dtype), BLOCK_BYTES)
 
 

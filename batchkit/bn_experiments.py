@@ -6,6 +6,7 @@ widgets (which only browse the results) share one computation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -41,8 +42,34 @@ def with_and_without_bn(**settings) -> dict[str, ClassifierHistory]:
     return {"without BN": train_deep(False, **settings), "with BN": train_deep(True, **settings)}
 
 
-def final_test_accuracy(values: list, setting: str, epochs: int = 10, **settings) -> dict[str, np.ndarray]:
-    """Final test accuracy with and without BN while one setting of :func:`train_deep` runs over ``values``."""
-    return {name: np.array([train_deep(batchnorm, epochs=epochs, **{setting: value}, **settings).test_accuracy[-1]
-                            for value in values])
-            for name, batchnorm in [("without BN", False), ("with BN", True)]}
+def final_test_accuracy(values: list, setting: str, epochs: int = 10,
+                        report: Callable[[object, dict[str, float]], None] | None = None,
+                        **settings) -> dict[str, np.ndarray]:
+    """Final test accuracy with and without BN while one setting of :func:`train_deep` runs over ``values``.
+
+    Parameters
+    ----------
+    values : list
+        The values of ``setting`` (for example learning rates), one pair of networks each.
+    setting : str
+        A keyword of :func:`train_deep`: ``"learning_rate"``, ``"init_scale"``, ``"batch_size"``, ...
+    epochs : int
+    report : callable, optional
+        ``report(value, {"without BN": accuracy, "with BN": accuracy})`` after each value: a sweep trains several
+        networks and takes seconds, so a notebook prints progress with it.
+    **settings
+        The other settings of :func:`train_deep`, the same for every run.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (len(values),)
+        ``{"without BN": ..., "with BN": ...}``, accuracies between 0 and 1.
+    """
+    accuracy: dict[str, list[float]] = {"without BN": [], "with BN": []}
+    for value in values:
+        for name, batchnorm in [("without BN", False), ("with BN", True)]:
+            run = train_deep(batchnorm, epochs=epochs, **{setting: value}, **settings)
+            accuracy[name].append(run.test_accuracy[-1])
+        if report is not None:
+            report(value, {name: values_so_far[-1] for name, values_so_far in accuracy.items()})
+    return {name: np.array(values_so_far) for name, values_so_far in accuracy.items()}

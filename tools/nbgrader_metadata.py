@@ -17,24 +17,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.student_versions import SOLUTION, cell_text  # noqa: E402  (the same markers the student versions strip)
 
 POINTS_PER_CHECK = 2
 POINTS_PER_QUESTION = 2
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
 
-SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION", re.MULTILINE)
 CHECK_CALL = re.compile(r"^check_\w+\((\w+)\)\s*$")
 DEFINITION = re.compile(r"^def (\w+)\(", re.MULTILINE)
 
 
-def _text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def role(cell: dict) -> str:
     """``"answer"``, ``"check"``, ``"question"`` or ``"read-only"``."""
-    text = _text(cell).strip()
+    text = cell_text(cell).strip()
     if SOLUTION.search(text):
         return "answer" if cell["cell_type"] == "code" else "question"
     if cell["cell_type"] == "code" and CHECK_CALL.match(text):
@@ -49,7 +48,7 @@ def cell_metadata(cell: dict, points: float | None = None) -> dict:
     matches cells by id, so inserting a cell must not rename the others.
     """
     kind = role(cell)
-    text = _text(cell).strip()
+    text = cell_text(cell).strip()
     digest = hashlib.sha1(text.encode()).hexdigest()[:8]
     if kind == "answer":
         names = DEFINITION.findall(text)
