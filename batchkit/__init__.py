@@ -3,6 +3,9 @@
 ``import batchkit`` loads numpy only. Plotting (:mod:`batchkit.plotting`) and widgets (:mod:`batchkit.widgets`)
 are separate modules that pull in matplotlib and ipywidgets when you import them.
 
+Every lesson: :mod:`batchkit.seeds` runs an experiment over several seeds and summarizes the spread
+(:func:`~batchkit.seeds.over_seeds`); :mod:`batchkit.plotting` holds one module of figures per lesson.
+
 Lesson 01, batches, epochs and steps:
 
 * :mod:`batchkit.counting`: :func:`batches_per_epoch`, :func:`total_steps`, :func:`batch_sizes`

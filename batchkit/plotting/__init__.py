@@ -1,0 +1,51 @@
+"""Figures of the lessons, one module per lesson. Every widget in :mod:`batchkit.widgets` draws with these same
+functions, so a widget's first view is the static figure printed above it.
+
+=====================================  ==========================================================================
+module                                 figures
+=====================================  ==========================================================================
+:mod:`batchkit.plotting.common`        palette, a quantity against a sweep (every seed), throughput
+:mod:`batchkit.plotting.batches`       lesson 01: which batch each sample falls into
+:mod:`batchkit.plotting.linear_layer`  lesson 02: a linear layer on a batch, batch sum and batch add
+:mod:`batchkit.plotting.centering`     lesson 03: loss contours, steps against the offset, batch means
+:mod:`batchkit.plotting.descent`       lesson 04: GD / SGD / mini-batch paths, fair comparison, gradient noise
+:mod:`batchkit.plotting.batchnorm`     lesson 05: training curves, gradient norms, activation bands
+:mod:`batchkit.plotting.batch_size`    lesson 06: memory against the batch size
+=====================================  ==========================================================================
+
+``from batchkit.plotting import plot_sweep`` (or any figure below) works for every lesson.
+"""
+
+from .batch_size import plot_memory
+from .batches import plot_batch_assignment
+from .batchnorm import plot_activation_bands, plot_classifier_curves, plot_gradient_norms
+from .centering import draw_loss_contours, plot_batch_mean_histogram, plot_centering_contours, plot_steps_vs_offset
+from .common import (OKABE_ITO, UNUSED_GREY, axes_with_colorbar, new_figure, plot_replicates, plot_sweep,
+                     plot_throughput)
+from .descent import plot_fair_comparison, plot_gradient_noise, plot_loss_grid, plot_training_paths
+from .linear_layer import plot_batch_axes, plot_linear_steps
+
+__all__ = [
+    "OKABE_ITO",
+    "UNUSED_GREY",
+    "axes_with_colorbar",
+    "draw_loss_contours",
+    "new_figure",
+    "plot_activation_bands",
+    "plot_batch_assignment",
+    "plot_batch_axes",
+    "plot_batch_mean_histogram",
+    "plot_centering_contours",
+    "plot_classifier_curves",
+    "plot_fair_comparison",
+    "plot_gradient_noise",
+    "plot_gradient_norms",
+    "plot_linear_steps",
+    "plot_loss_grid",
+    "plot_memory",
+    "plot_replicates",
+    "plot_steps_vs_offset",
+    "plot_sweep",
+    "plot_throughput",
+    "plot_training_paths",
+]

@@ -1,0 +1,145 @@
+"""Figure helpers shared by every lesson: the colour-blind-safe palette, figures outside pyplot, and the two
+generic plots (a quantity against a swept setting, with every seed where it was replicated; throughput against
+batch size).
+
+Figures are plain :class:`matplotlib.figure.Figure` objects, not pyplot figures: they never pile up in pyplot's
+list of open figures, and in a notebook a figure returned as the cell's last value is shown once.
+Colours: viridis for ordered quantities and the Okabe-Ito palette for categories, both safe for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..seeds import Replicates
+
+#: Okabe & Ito (2008) colour-blind-safe palette, for categorical lines.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+UNUSED_GREY = "#DDDDDD"
+
+
+def new_figure(width: float = 8.0, height: float = 3.2) -> Figure:
+    """A figure not registered with pyplot (see the module docstring)."""
+    return Figure(figsize=(width, height))
+
+
+def axes_with_colorbar(fig: Figure, *, top: float = 0.35, bottom: float = 0.5) -> tuple:
+    """Main axes and a slim colour-bar axes at fixed positions; margins are in inches.
+
+    A fixed layout, not ``layout="constrained"``: the layout engine would add about 30 ms to every widget redraw.
+    """
+    width, height = fig.get_size_inches()
+    y0, y1 = bottom / height, 1.0 - top / height
+    ax = fig.add_axes((0.7 / width, y0, 1.0 - 2.05 / width, y1 - y0))
+    cax = fig.add_axes((1.0 - 1.25 / width, y0, 0.15 / width, y1 - y0))
+    return ax, cax
+
+
+def plot_sweep(values: list, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = True) -> Figure:
+    """One line per setting (with / without BN, ...) against a swept quantity: up to 8 series, each its own colour."""
+    if not 1 <= len(series) <= len(OKABE_ITO):
+        raise ValueError(f"plot_sweep draws 1 to {len(OKABE_ITO)} series (one colour each), got {len(series)}")
+    fig = new_figure(6.5, 3.8)
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    for (name, ys), colour, marker in zip(series.items(), OKABE_ITO, "osD^v<>p"):
+        ax.plot(values, ys, marker=marker, color=colour, label=name)
+    if logx:
+        ax.set_xscale("log")
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_throughput(batch_sizes: np.ndarray, rates: dict[str, np.ndarray], spread: dict[str, np.ndarray] | None = None,
+                    title: str = "") -> Figure:
+    """Samples per second against batch size, one line per method, log-log.
+
+    Parameters
+    ----------
+    batch_sizes : numpy.ndarray, shape (k,)
+    rates : dict of str to numpy.ndarray, shape (k,)
+        Median samples per second for each method.
+    spread : dict of str to numpy.ndarray, shape (2, k), optional
+        Lower and upper quartiles of the rate, drawn as a band.
+    """
+    fig = new_figure(6.5, 3.8)
+    ax = fig.add_axes((0.13, 0.14, 0.83, 0.76))
+    for (name, rate), colour, marker in zip(rates.items(), OKABE_ITO, "os^Dv"):
+        ax.plot(batch_sizes, rate, marker=marker, color=colour, label=name)
+        if spread is not None and name in spread:
+            ax.fill_between(batch_sizes, spread[name][0], spread[name][1], color=colour, alpha=0.2, linewidth=0)
+    ax.set_xscale("log", base=2)
+    # Plain numbers, not 2^k; with many sizes (127, 128, 129...) only the powers of two are labelled.
+    ticks = [b for b in batch_sizes if len(batch_sizes) <= 10 or (b & (b - 1)) == 0]
+    ax.set_xticks(ticks, [str(b) for b in ticks])
+    ax.minorticks_off()
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size b (samples)")
+    ax.set_ylabel("throughput (samples / s)")
+    ax.grid(True, which="major", alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if spread:
+        handles.append(Patch(facecolor="grey", alpha=0.3, linewidth=0))
+        labels.append("shaded: quartiles over the repeats")
+    ax.legend(handles, labels, frameon=False)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, ylabel: str, *, logx: bool = True,
+                    logy: bool = False, title: str = "", fig: Figure | None = None) -> Figure:
+    """Replicated results against a swept setting: every seed as a thin line, the median bold, the range shaded.
+
+    Parameters
+    ----------
+    values : list, length k
+        The swept setting (batch sizes, learning rates, ...).
+    series : dict of str to Replicates
+        Up to 8 series, each with results of shape (k,) per seed (:func:`batchkit.seeds.over_seeds`). Infinite
+        values ("never reached") are left out of the lines and the band.
+    xlabel, ylabel : str
+        Axis labels, with units.
+    logx, logy : bool
+        Logarithmic axes.
+    """
+    if not 1 <= len(series) <= len(OKABE_ITO):
+        raise ValueError(f"plot_replicates draws 1 to {len(OKABE_ITO)} series (one colour each), got {len(series)}")
+    for name, runs in series.items():
+        if runs.values.shape[1:] != (len(values),):
+            raise ValueError(f"series {name!r} has results of shape {runs.values.shape[1:]} per seed, "
+                             f"expected ({len(values)},), one per value")
+    fig = new_figure(6.5, 3.8) if fig is None else fig
+    fig.clear()
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    x = np.asarray(values, dtype=float)
+    for (name, runs), colour, marker in zip(series.items(), OKABE_ITO, "osD^v<>p"):
+        finite = np.where(np.isfinite(runs.values), runs.values, np.nan)
+        for row in finite:
+            ax.plot(x, row, color=colour, alpha=0.35, linewidth=0.8)
+        masked = np.ma.masked_invalid(runs.values)  # the band spans the seeds that reached a finite value
+        low, high = masked.min(axis=0).filled(np.nan), masked.max(axis=0).filled(np.nan)
+        shown = np.isfinite(low)
+        ax.fill_between(x[shown], low[shown], high[shown], color=colour, alpha=0.15, linewidth=0)
+        median = np.where(np.isfinite(runs.median), runs.median, np.nan)
+        ax.plot(x, median, marker=marker, color=colour, linewidth=2.0,
+                label=f"{name}: median, range and each of {len(runs.seeds)} seeds")
+    if logx:
+        ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in values])
+        ax.minorticks_off()
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    return fig
