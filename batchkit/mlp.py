@@ -101,9 +101,15 @@ class MLP:
         raise AssertionError("unreachable")
 
     def backward(self, dlogits: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Gradients of every weight and bias (BN's dγ, dβ are stored on the BN layers)."""
+        """Gradients of every weight and bias (BN's dγ, dβ are stored on the BN layers).
+
+        Also keeps, for lesson 06's per-sample gradients, ``layer_inputs[k]`` (shape (N, sizes[k])) and
+        ``output_gradients[k]`` (∂L/∂z_k of linear layer k, shape (N, sizes[k + 1])): sample i's share of ``dW[k]``
+        is the outer product of row i of each.
+        """
         _, act_backward = ACTIVATIONS[self.activation]
         dW, db = [None] * self.depth, [None] * self.depth
+        self.layer_inputs, self.output_gradients = [None] * self.depth, [None] * self.depth
         grad = dlogits
         for k in reversed(range(self.depth)):
             h, z, y = self._cache[k]
@@ -111,6 +117,7 @@ class MLP:
                 grad = act_backward(grad, z, y)
                 if self.norms[k] is not None:
                     grad = self.norms[k].backward(grad)
+            self.layer_inputs[k], self.output_gradients[k] = h, grad
             grad, dW[k], db[k] = linear_backward(grad, h, self.weights[k], input_gradient=k > 0)  # no d(data)
         return dW, db
 
