@@ -24,9 +24,11 @@ def batch_center(X: np.ndarray, *, layout: str = "rows") -> np.ndarray:
     -------
     numpy.ndarray, the shape of ``X``
     """
-    mean, _ = batch_mean_var(X, layout=layout)
-    axis = 0 if layout == "rows" else 1
-    return np.asarray(X) - np.expand_dims(mean, axis)
+    X = np.asarray(X)
+    mean, _ = batch_mean_var(X, layout=layout)  # one mean per feature, accurate even in float32 (lesson 03, §3)
+    if layout == "rows":
+        return X - mean  # broadcasting subtracts the mean from every row: a batch add of -mean (lesson 02)
+    return X - mean[:, None]  # "columns": features are rows, so the means form a column
 
 
 class Centerer:

@@ -6,15 +6,20 @@ batch of ``m`` samples and its gradient are::
     J(θ) = 1/(2m) Σ_i (h_θ(x⁽ⁱ⁾) - y⁽ⁱ⁾)²
     ∂J/∂θ0 = 1/m Σ_i (h - y)          ∂J/∂θj = 1/m Σ_i (h - y) x_j⁽ⁱ⁾
 
-``m`` is the batch size: all samples for gradient descent, 1 for SGD, in between for mini-batch GD. The ½ makes the
-gradient free of a factor 2 (Keras's mean squared error has no ½; see lesson 04).
+``m`` is the posts' letter for the number of samples in the batch, the batch size ``b`` of the lessons: all ``n``
+samples for full-batch gradient descent, 1 for SGD, in between for mini-batch GD. The ½ makes the gradient free of a
+factor 2 (Keras's mean squared error has no ½; see lesson 04).
+
+The formula lives in :func:`loss_and_gradient`; :func:`loss` and :func:`gradient` check their arguments and call it.
+:func:`gradient_noise` measures how far mini-batch gradients stray from the full gradient.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array
+from ._validation import SeedLike, check_array
+from .sampling import iter_epochs
 
 
 def as_features(X: np.ndarray) -> np.ndarray:
@@ -43,16 +48,39 @@ def predict(theta: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 def loss(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
     """``J(θ) = 1/(2m) Σ (h_θ(x) - y)²`` over the batch."""
-    residual = predict(theta, X) - _targets(y, X)
-    return float(residual @ residual) / (2 * len(residual))
+    X = as_features(X)
+    return float(loss_and_gradient(check_theta(theta, X), X, _targets(y, X))[0])
 
 
 def gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``(∂J/∂θ0, ∂J/∂θ1, ..., ∂J/∂θd)`` over the batch: shape (d + 1,)."""
     X = as_features(X)
-    residual = predict(theta, X) - _targets(y, X)
+    return loss_and_gradient(check_theta(theta, X), X, _targets(y, X))[1]
+
+
+def loss_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """``J`` and its gradient on a batch of m samples, vectorized: no loop over the samples.
+
+    Parameters
+    ----------
+    theta : numpy.ndarray, shape (d + 1,)
+    X : numpy.ndarray of float, shape (m, d)
+    y : numpy.ndarray, shape (m,)
+
+    Returns
+    -------
+    J : float
+    gradient : numpy.ndarray, shape (d + 1,)
+        ``(∂J/∂θ0, ∂J/∂θ1, ..., ∂J/∂θd)``.
+
+    Notes
+    -----
+    Arguments are not checked: the training loop calls this once per step, on arrays it has checked once.
+    """
+    residual = theta[0] + X @ theta[1:] - y  # h_θ(x⁽ⁱ⁾) - y⁽ⁱ⁾ for each of the m samples
     m = len(residual)
-    return np.concatenate([[residual.sum() / m], residual @ X / m])
+    J = residual @ residual / (2 * m)
+    return J, np.concatenate(([residual.sum()], residual @ X)) / m
 
 
 def hessian(X: np.ndarray) -> np.ndarray:
@@ -74,3 +102,28 @@ def _targets(y: np.ndarray, X: np.ndarray) -> np.ndarray:
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}: expected one target per sample")
     return y
+
+
+def gradient_noise(X: np.ndarray, y: np.ndarray, theta: np.ndarray, batch_sizes: list[int], *,
+                   epochs: int = 20, seed: SeedLike = 0) -> np.ndarray:
+    """How far mini-batch gradients stray from the full gradient: the root mean square of ``|g_batch - g_full|``.
+
+    Measured over ``epochs`` shuffled epochs without replacement (full batches only) at a fixed ``theta``.
+    Theory: it falls like ``1/√b``, times the finite-population correction ``√((n - b)/(n - 1))``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(batch_sizes),)
+    """
+    X = as_features(X)
+    y = _targets(np.asarray(y, dtype=np.float64), X)
+    theta = check_theta(np.asarray(theta, dtype=np.float64), X)
+    design = np.hstack([np.ones((len(X), 1)), X])
+    per_sample = (design @ theta - y)[:, None] * design  # each sample's own gradient, shape (n, d + 1)
+    full = per_sample.mean(axis=0)
+    noise = []
+    for b in batch_sizes:  # a loop over the few batch sizes asked for
+        deviations = [per_sample[np.concatenate(batches)].reshape(len(batches), b, -1).mean(axis=1) - full
+                      for batches in iter_epochs(len(X), b, epochs, drop_last=True, seed=seed)]
+        noise.append(np.sqrt(np.mean(np.sum(np.concatenate(deviations) ** 2, axis=1))))
+    return np.array(noise)

@@ -1,12 +1,15 @@
 """A small multilayer perceptron with optional batch normalization, built from the lessons' layers.
 
 Each hidden layer is ``linear (lesson 02) → [batch norm (lesson 05)] → activation``; the output layer is linear,
-followed by softmax cross-entropy. The network records what lesson 05's experiments look at: the inputs of every
-hidden layer's activation (their distribution over training) and the gradient norm of every layer's weights.
+followed by softmax cross-entropy. The network records what lesson 05's experiments look at: every hidden linear
+layer's output (the input of batch norm, when there is one), the inputs of every hidden layer's activation (their
+distribution over training) and the gradient norm of every layer's weights.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,15 +86,18 @@ class MLP:
         return self
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Logits, shape (N, classes). Keeps what :meth:`backward` needs and the activation inputs."""
+        """Logits, shape (N, classes). Keeps what :meth:`backward` needs, and for every hidden layer k its linear
+        output ``linear_outputs[k]`` (the input of batch norm) and its activation's input ``activation_inputs[k]``
+        (the output of batch norm; the same array without it), each of shape (N, sizes[k + 1])."""
         act, act_backward = ACTIVATIONS[self.activation]
-        self._cache, self.activation_inputs = [], []
+        self._cache, self.activation_inputs, self.linear_outputs = [], [], []
         h = np.asarray(X, dtype=np.float64)
         for k in range(self.depth):
             z = linear_forward(h, self.weights[k], self.biases[k])
             if k == self.depth - 1:
                 self._cache.append((h, None, None))
                 return z
+            self.linear_outputs.append(z)
             if self.norms[k] is not None:
                 z = self.norms[k](z)
             self.activation_inputs.append(z)
@@ -100,12 +106,14 @@ class MLP:
             h = y
         raise AssertionError("unreachable")
 
-    def backward(self, dlogits: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def backward(self, dlogits: np.ndarray, *,
+                 keep_output_gradients: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Gradients of every weight and bias (BN's dγ, dβ are stored on the BN layers).
 
-        Also keeps, for lesson 06's per-sample gradients, ``layer_inputs[k]`` (shape (N, sizes[k])) and
-        ``output_gradients[k]`` (∂L/∂z_k of linear layer k, shape (N, sizes[k + 1])): sample i's share of ``dW[k]``
-        is the outer product of row i of each.
+        With ``keep_output_gradients``, also keeps for lesson 06's per-sample gradients ``layer_inputs[k]`` (shape
+        (N, sizes[k])) and ``output_gradients[k]`` (∂L/∂z_k of linear layer k, shape (N, sizes[k + 1])): sample i's
+        share of ``dW[k]`` is the outer product of row i of each. Off by default: keeping them would hold every
+        layer's gradient in memory until the next step, which lesson 06's memory measurement would count.
         """
         _, act_backward = ACTIVATIONS[self.activation]
         dW, db = [None] * self.depth, [None] * self.depth
@@ -117,14 +125,16 @@ class MLP:
                 grad = act_backward(grad, z, y)
                 if self.norms[k] is not None:
                     grad = self.norms[k].backward(grad)
-            self.layer_inputs[k], self.output_gradients[k] = h, grad
+            if keep_output_gradients:
+                self.layer_inputs[k], self.output_gradients[k] = h, grad
             grad, dW[k], db[k] = linear_backward(grad, h, self.weights[k], input_gradient=k > 0)  # no d(data)
         return dW, db
 
-    def loss_and_gradients(self, X: np.ndarray, labels: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-        """Mean cross-entropy of the batch, and the gradients of the weights and biases."""
+    def loss_and_gradients(self, X: np.ndarray, labels: np.ndarray, *, keep_output_gradients: bool = False,
+                           ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+        """Mean cross-entropy of the batch, and the gradients of the weights and biases (see :meth:`backward`)."""
         loss, dlogits = softmax_cross_entropy(self.forward(X), labels)
-        dW, db = self.backward(dlogits)
+        dW, db = self.backward(dlogits, keep_output_gradients=keep_output_gradients)
         return loss, dW, db
 
     def sgd_step(self, dW: list[np.ndarray], db: list[np.ndarray], learning_rate: float) -> None:
@@ -163,6 +173,9 @@ class ClassifierHistory:
     diverged_at : int or None
         Epoch after which the loss was not finite or above :data:`DIVERGENCE_FACTOR` times its starting value;
         training stopped there.
+    measurements : dict of str to numpy.ndarray, shape (epochs + 1, ...)
+        What the ``measure`` function of :func:`train_classifier` returned after every epoch, stacked by name
+        (empty without one).
     """
 
     loss: np.ndarray
@@ -171,6 +184,11 @@ class ClassifierHistory:
     gradient_norms: np.ndarray
     activation_quantiles: np.ndarray
     diverged_at: int | None = None
+    measurements: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+#: ``measure(model, X_probe, y_probe) -> {name: array}``: called on a copy of the model, so it may change it freely.
+Measure = Callable[[MLP, np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
 QUANTILES = (5, 25, 50, 75, 95)
@@ -190,11 +208,15 @@ def _probe(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int,
                      learning_rate: float, X_test: np.ndarray, y_test: np.ndarray, seed: SeedLike = 0,
-                     probe_size: int = 256, warmup_steps: int = 0) -> ClassifierHistory:
+                     probe_size: int = 256, warmup_steps: int = 0, measure: Measure | None = None,
+                     ) -> ClassifierHistory:
     """Mini-batch SGD on softmax cross-entropy with lesson 01's batching (shuffled, without replacement).
 
     ``warmup_steps``: the learning rate rises linearly from ``learning_rate / warmup_steps`` to ``learning_rate``
     over the first steps (Goyal et al., 2017), then stays constant.
+
+    ``measure``: called before training and after every epoch, in train mode, on a deep copy of the model and the
+    fixed probe batch (``probe_size`` training samples); whatever it does to the copy leaves training unchanged.
 
     Returns
     -------
@@ -205,17 +227,20 @@ def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: in
 
     rng = as_generator(seed)
     probe = rng.choice(len(X), size=min(probe_size, len(X)), replace=False)
-    records = []
+    records, measured = [], []
 
     def record() -> bool:
         model.eval()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logits = model.forward(X)
             loss = softmax_cross_entropy(logits, y)[0] if np.all(np.isfinite(logits)) else float("inf")
-        train_acc, test_acc = model.accuracy(X, y), model.accuracy(X_test, y_test)
+        train_acc = float(np.mean(logits.argmax(axis=1) == y))  # what model.accuracy(X, y) gives, one pass fewer
+        test_acc = model.accuracy(X_test, y_test)
         model.train()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             norms, quantiles = _probe(model, X[probe], y[probe])
+            if measure is not None:
+                measured.append(measure(copy.deepcopy(model), X[probe], y[probe]))
         records.append((loss, train_acc, test_acc, norms, quantiles))
         return bool(np.isfinite(loss)) and loss < DIVERGENCE_FACTOR * records[0][0]
 
@@ -232,4 +257,5 @@ def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: in
             diverged = epoch
             break
     loss, train_acc, test_acc, norms, quantiles = (np.array(column) for column in zip(*records))
-    return ClassifierHistory(loss, train_acc, test_acc, norms, quantiles, diverged)
+    measurements = {name: np.array([m[name] for m in measured]) for name in (measured[0] if measured else {})}
+    return ClassifierHistory(loss, train_acc, test_acc, norms, quantiles, diverged, measurements)

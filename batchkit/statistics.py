@@ -5,12 +5,15 @@ The variance can be written two ways that are equal in exact arithmetic:
 * the **naive** one, ``E[x²] - E[x]²``: two large, nearly equal numbers subtracted. With data around 10⁴ and a
   standard deviation of 1, ``E[x²] ≈ 10⁸`` and float32 keeps only about 7 significant digits, so the difference
   (about 1) is pure rounding noise: catastrophic cancellation.
-* the **centered** one, ``E[(x - mean)²]``: subtract first, then square small numbers.
+* the **centered** one, ``E[(x - mean)²]``: subtract first, then square small numbers. It is only as good as the
+  mean it subtracts, and the mean is a sum: :func:`running_sum` adds one row after the other, as numpy does down
+  axis 0 of a C-ordered array, and in float32 a sum that grows to 6·10⁸ is rounded to multiples of 32 or 64 at
+  every step. :func:`pairwise_sum` adds neighbours in pairs, as numpy does along the contiguous axis, and stays
+  accurate.
 
-:func:`batch_mean_var` goes one step further and first subtracts one sample of the batch (a *shift*): the
-differences are small and exact, so even the mean of the shifted values is accurate, and the variance of shifted
-data equals the variance of the data. ``numpy.var`` in float32 is a plain two-pass formula, and for 60000 samples
-around 10⁴ its error can exceed 100%; this function stays within about 1e-5.
+:func:`batch_mean_var` first subtracts one sample of the batch (a *shift*): the differences are small and exact,
+so even a plain running sum of them is accurate, whatever the memory layout; the variance of shifted data equals
+the variance of the data.
 """
 
 from __future__ import annotations
@@ -36,43 +39,32 @@ def batch_mean_var(X: np.ndarray, *, layout: str = "rows", ddof: int = 0) -> tup
     -------
     mean, var : numpy.ndarray, shape (features,) (0-D for 1-D input), in ``X``'s floating dtype
     """
+    rows = samples_as_rows(X, layout, ddof)  # shape (batch, features), samples as rows
+    shift = rows[0]  # one sample of the batch: close to the mean
+    differences = rows - shift  # small numbers, exact in float32 (Sterbenz)
+    mean_difference = differences.mean(axis=0)
+    deviations = differences - mean_difference  # x - mean, without ever summing large numbers
+    mean = shift + mean_difference
+    var = (deviations**2).sum(axis=0) / (len(rows) - ddof)
+    if np.ndim(X) == 1:
+        return mean[0], var[0]
+    return mean, var
+
+
+def samples_as_rows(X: np.ndarray, layout: str = "rows", ddof: int = 0) -> np.ndarray:
+    """``X`` checked and seen with one sample per row, shape (batch, features): a view, no copy of floats.
+
+    Integer input becomes float64. Raises if there are not more than ``ddof`` samples.
+    """
     axis = sample_axis(layout)
     X = check_array("X", X, ndim=(1, 2) if axis == 0 else (2,))
     ddof = check_nonnegative_int("ddof", ddof)
     count = X.shape[axis]
     if count <= ddof:
         raise ValueError(f"X has {count} samples along the batch axis: the variance with ddof={ddof} needs more than {ddof}")
-    rows = X.reshape(count, -1) if X.ndim == 1 else (X if axis == 0 else X.T)  # views: samples as rows
-    mean, centered = center_rows(rows)
-    var = column_sum_of_squares(centered) / (count - ddof)
-    if X.ndim == 1:
-        return mean[0], var[0]
-    return mean, var
-
-
-def center_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of every column of ``X`` (batch, features) and ``X`` minus it, both accurate in float32.
-
-    Shift by the first sample, average the (small) differences, subtract: a shifted two-pass algorithm. Returns
-    a new array for the centered data, which callers (batch normalization) may overwrite.
-
-    Returns
-    -------
-    mean : numpy.ndarray, shape (features,)
-    centered : numpy.ndarray, shape (batch, features)
-    """
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
-    shift = X[0].copy()
-    centered = X - shift  # small, exactly representable differences (Sterbenz), even for a large offset
-    shifted_mean = centered.mean(axis=0)
-    centered -= shifted_mean  # in place: no second temporary array
-    return shift + shifted_mean, centered
-
-
-def column_sum_of_squares(centered: np.ndarray) -> np.ndarray:
-    """``Σ_i centered[i, j]²`` for every column j, without forming the squared array (einsum)."""
-    return np.einsum("ij,ij->j", centered, centered)
+    return X.reshape(count, -1) if X.ndim == 1 else (X if axis == 0 else X.T)
 
 
 def naive_variance(X: np.ndarray, *, layout: str = "rows") -> np.ndarray:
@@ -84,6 +76,44 @@ def naive_variance(X: np.ndarray, *, layout: str = "rows") -> np.ndarray:
     axis = sample_axis(layout)
     X = check_array("X", X, ndim=(1, 2) if axis == 0 else (2,))
     return (X * X).mean(axis=axis) - X.mean(axis=axis) ** 2
+
+
+def running_sum(X: np.ndarray) -> np.ndarray:
+    """Sum of the rows of ``X`` (shape (n, features)), added one after the other: the naive way.
+
+    Each addition is rounded to ``X``'s dtype, and the rounding step grows with the total. numpy sums down axis 0
+    of a C-ordered array with more than one column exactly this way (it walks the rows, adding each to the totals).
+
+    Returns
+    -------
+    numpy.ndarray, shape (features,), in ``X``'s dtype
+    """
+    X = check_array("X", X, ndim=(2,))
+    total = np.zeros(X.shape[1], dtype=X.dtype)
+    for row in X:  # the loop is the algorithm: each addition needs the one before
+        total += row
+    return total
+
+
+def pairwise_sum(X: np.ndarray) -> np.ndarray:
+    """Sum of the rows of ``X`` (shape (n, features)) by adding neighbours in pairs, then pairs of pairs, ...
+
+    After ``log₂ n`` rounds one row is left. Every number takes part in only about ``log₂ n`` additions, each
+    between partial sums of similar size, so the bound on the rounding error grows like ``log n`` instead of ``n``.
+    numpy uses this idea (in blocks) when the sum runs along its innermost loop: the fast axis in memory.
+
+    Returns
+    -------
+    numpy.ndarray, shape (features,), in ``X``'s dtype
+    """
+    X = check_array("X", X, ndim=(2,))
+    if len(X) == 0:
+        return np.zeros(X.shape[1], dtype=X.dtype)
+    while len(X) > 1:
+        if len(X) % 2 == 1:  # an odd row out waits for the next round
+            X = np.concatenate([X, np.zeros_like(X[:1])])
+        X = X[0::2] + X[1::2]
+    return X[0]
 
 
 def epoch_batch_means(x: np.ndarray, batch_size: int, epochs: int, *, seed=None) -> np.ndarray:
@@ -111,6 +141,34 @@ def epoch_batch_means(x: np.ndarray, batch_size: int, epochs: int, *, seed=None)
     return x[orders].reshape(epochs, steps, batch_size).mean(axis=2)
 
 
+def spread_of_batch_means(means: np.ndarray, population_mean: float) -> tuple[float, float]:
+    """Standard deviation of batch means around the mean of all samples, and its standard error.
+
+    Parameters
+    ----------
+    means : numpy.ndarray, shape (epochs, batches)
+        From :func:`epoch_batch_means`. The epochs are independent shuffles; the batches of one epoch are not
+        independent (they share out the same samples), so the standard error comes from the epoch-to-epoch
+        variation of each epoch's mean squared deviation.
+    population_mean : float
+
+    Returns
+    -------
+    std : float
+        ``√(mean of (means - population_mean)²)``, the quantity :func:`batch_mean_std` predicts.
+    standard_error : float
+        Of ``std``: the standard error of the mean squared deviation over epochs, ``s / √epochs``, divided by
+        ``2 · std`` (the derivative of the square root). 0 when every batch mean equals ``population_mean``.
+    """
+    means = check_array("means", means, ndim=(2,))
+    if len(means) < 2:
+        raise ValueError(f"means has {len(means)} epoch(s): a standard error needs at least 2 independent epochs")
+    per_epoch = ((means - population_mean) ** 2).mean(axis=1)  # shape (epochs,)
+    std = float(np.sqrt(per_epoch.mean()))
+    error_of_variance = per_epoch.std(ddof=1) / np.sqrt(len(per_epoch))
+    return std, float(error_of_variance / (2 * std)) if std > 0 else 0.0
+
+
 def batch_mean_std(sigma: float, n: int, batch_size: int) -> float:
     """Standard deviation of the mean of ``batch_size`` samples drawn without replacement from ``n`` values.
 
@@ -121,3 +179,12 @@ def batch_mean_std(sigma: float, n: int, batch_size: int) -> float:
         raise ValueError(f"batch_size must be between 1 and n={n}, got {batch_size}")
     correction = np.sqrt((n - batch_size) / (n - 1)) if n > 1 else 0.0
     return float(sigma / np.sqrt(batch_size) * correction)
+
+
+def skewness(x: np.ndarray) -> float:
+    """``E[(x - mean)³] / std³`` of the values in ``x`` (any shape): 0 for symmetric data, 2 for an exponential."""
+    x = np.ravel(check_array("x", x, ndim=(1, 2, 3)))
+    deviations = x - x.mean()
+    if not np.any(deviations):
+        raise ValueError(f"x holds {x.size} equal value(s): the skewness of constant data is undefined")
+    return float(np.mean(deviations**3) / np.mean(deviations**2) ** 1.5)

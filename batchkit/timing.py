@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import SeedLike, as_generator, check_positive_int
+from ._validation import SeedLike, as_generator, check_nonnegative_int, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,12 @@ def measure_throughput(
     sizes = np.array([check_positive_int("batch size", b) for b in batch_sizes])
     if not methods:
         raise ValueError("methods is empty: give at least one function to time")
-    rng = as_generator(seed)
     batches = {b: make_batch(int(b)) for b in sizes}
     pairs = [(name, int(b)) for name in methods for b in sizes]
-    for name, b in pairs:
-        for _ in range(warmup):
-            methods[name](batches[b])
-    seconds = {pair: [] for pair in pairs}
-    with blas_thread_limit(blas_threads) as pinned:
-        for _ in range(repeats):
-            for k in rng.permutation(len(pairs)):  # a fresh interleaved order every round
-                name, b = pairs[k]
-                start = time.perf_counter()
-                methods[name](batches[b])
-                seconds[(name, b)].append(time.perf_counter() - start)
+    calls = [(methods[name], batches[b]) for name, b in pairs]
+    times = interleaved_seconds(calls, repeats=repeats, warmup=warmup, seed=seed, blas_threads=blas_threads)
+    seconds = dict(zip(pairs, times))
+    pinned = blas_threads is not None and _blas_limit_available()
     rate = {(name, b): b / np.array(times) for (name, b), times in seconds.items()}
     quantiles = {name: np.array([np.percentile(rate[(name, int(b))], [25, 50, 75]) for b in sizes]) for name in methods}
     return Throughput(
@@ -97,6 +89,121 @@ def measure_throughput(
         settings={"repeats": repeats, "warmup": warmup, "blas_threads": blas_threads if pinned else "not pinned",
                   **machine_description()},
     )
+
+
+def interleaved_seconds(calls: list[tuple[Callable[[Any], Any], Any]], *, repeats: int, warmup: int = 1,
+                        seed: SeedLike = 0, blas_threads: int | None = 1) -> np.ndarray:
+    """Seconds of every call ``function(argument)``, each repeated ``repeats`` times in rounds.
+
+    Every call is first made ``warmup`` times untimed. Then each round makes every call once, in a fresh random
+    order, so that a slow moment of the machine hits all calls alike, and round r of one call can be compared
+    with round r of another.
+
+    Parameters
+    ----------
+    calls : list of (callable, argument), length c
+    repeats : int
+        Rounds.
+    warmup : int
+        Untimed calls first.
+    seed : int or numpy.random.Generator
+        For the random order within each round.
+    blas_threads : int or None
+        BLAS threads while timing (see :func:`blas_thread_limit`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (c, repeats)
+    """
+    repeats = check_positive_int("repeats", repeats)
+    warmup = check_nonnegative_int("warmup", warmup)
+    if not calls:
+        raise ValueError("calls is empty: give at least one (function, argument) pair to time")
+    rng = as_generator(seed)
+    for function, argument in calls:
+        for _ in range(warmup):
+            function(argument)
+    seconds = np.empty((len(calls), repeats))
+    with blas_thread_limit(blas_threads):
+        for round_ in range(repeats):
+            for k in rng.permutation(len(calls)):  # a fresh interleaved order every round
+                function, argument = calls[k]
+                start = time.perf_counter()
+                function(argument)
+                seconds[k, round_] = time.perf_counter() - start
+    return seconds
+
+
+def _blas_limit_available() -> bool:
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class NeighbourComparison:
+    """Throughput of batch size b against its neighbours b - 1 and b + 1, round by round, with a noise floor.
+
+    Attributes
+    ----------
+    batch_sizes : numpy.ndarray of int, shape (k,)
+        The sizes b compared with their neighbours.
+    relative : numpy.ndarray, shape (k, rounds)
+        Per round, ``rate(b) / mean(rate(b - 1), rate(b + 1)) - 1``: +0.10 means b was 10% faster.
+    noise_floor : numpy.ndarray, shape (k, rounds)
+        The same ratio with the neighbours replaced by two more timings of b itself, in the same rounds: what the
+        comparison shows when there is no difference to find.
+    settings : dict
+        Rounds, warm-up, BLAS threads and the machine.
+    """
+
+    batch_sizes: np.ndarray
+    relative: np.ndarray
+    noise_floor: np.ndarray
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def compare_with_neighbours(step: Callable[[np.ndarray], Any], make_batch: Callable[[int], np.ndarray],
+                            batch_sizes: list[int], *, repeats: int = 15, seed: SeedLike = 0,
+                            blas_threads: int | None = 1) -> NeighbourComparison:
+    """Is b faster than b - 1 and b + 1? Time all three, and b twice more as a control, interleaved in rounds.
+
+    Each round times, for every b, five calls in one random order: ``step`` on batches of b - 1, b, b + 1, and on
+    two more batches of b (made separately, like the neighbours). The two extra timings of b stand in for the
+    neighbours in :attr:`NeighbourComparison.noise_floor`: they measure how much the ratio moves when nothing
+    but the machine changes.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(batch)`` does the work to be timed.
+    make_batch : callable
+        ``make_batch(b)`` returns a batch of b samples; called outside the timing.
+    batch_sizes : list of int, length k
+        Each >= 2 (b - 1 must be a batch).
+    repeats : int
+        Rounds.
+    seed : int or numpy.random.Generator
+        For the order within each round.
+    blas_threads : int or None
+        BLAS threads while timing.
+    """
+    sizes = np.array([check_positive_int("batch size", b) for b in batch_sizes])
+    if len(sizes) == 0 or sizes.min() < 2:
+        raise ValueError(f"batch_sizes must be a non-empty list of sizes >= 2 (b - 1 is timed too), got {batch_sizes}")
+    offsets = (-1, 0, 1, 0, 0)  # below, b, above, and b twice more for the noise floor
+    calls = [(step, make_batch(int(b + offset))) for b in sizes for offset in offsets]
+    seconds = interleaved_seconds(calls, repeats=repeats, seed=seed, blas_threads=blas_threads)
+    batch = (sizes[:, None] + np.array(offsets)[None, :]).reshape(-1, 1)
+    rate = (batch / seconds).reshape(len(sizes), len(offsets), -1)  # (k, 5, rounds), samples per second
+    relative = rate[:, 1] / ((rate[:, 0] + rate[:, 2]) / 2) - 1
+    noise_floor = rate[:, 1] / ((rate[:, 3] + rate[:, 4]) / 2) - 1
+    pinned = blas_threads is not None and _blas_limit_available()
+    return NeighbourComparison(sizes, relative, noise_floor,
+                               {"repeats": repeats, "blas_threads": blas_threads if pinned else "not pinned",
+                                **machine_description()})
 
 
 @contextmanager

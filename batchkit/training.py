@@ -3,11 +3,13 @@
 The loop is the posts' update rule applied batch after batch::
 
     for each epoch:                      # batches from lesson 01's iter_epochs (shuffle, replacement, drop_last)
-        for each batch of m samples:     # m = n: GD, m = 1: SGD, in between: mini-batch GD
-            θj := θj - α_t ∂J/∂θj        # J and its gradient over this batch only (batchkit.linreg)
+        for each batch of m = b samples: # b = n: full-batch GD, b = 1: SGD, in between: mini-batch GD
+            θj := θj - α_t ∂J/∂θj        # J and its gradient over this batch only (linreg.loss_and_gradient)
 
-:func:`train` records a :class:`History`. A run whose loss becomes infinite or NaN stops at once and says at which
-step (``History.diverged_at``), without a wall of RuntimeWarnings.
+:func:`train` records a :class:`History`; the recording is done by a helper (``_Recorder``), so that the loop
+(``_run``, shown in lesson 04) holds only the update. A run whose loss becomes infinite or NaN stops at once and says
+at which step (``History.diverged_at``), without a wall of RuntimeWarnings. Tuning the learning rate over seeds is in
+:mod:`batchkit.tuning`.
 
 :func:`fit` is the Keras-style entry point, ``fit(X, y, epochs=..., batch_size=32, shuffle=True)``. Keras's mean
 squared error has no ½, so its gradient is twice ours: Keras's learning rate α corresponds to ``learning_rate=2α``
@@ -23,7 +25,7 @@ import numpy as np
 
 from ._validation import SeedLike, check_bool, check_choice, check_nonnegative_int, check_positive_int
 from .counting import batches_per_epoch
-from .linreg import as_features, check_theta, loss
+from .linreg import as_features, check_theta, loss, loss_and_gradient
 from .sampling import iter_epochs
 
 SCHEDULES = ("constant", "inverse_time")
@@ -85,6 +87,9 @@ class History:
 
 def learning_rates(initial: float, steps: int, schedule: str = "constant", decay: float = 0.0) -> np.ndarray:
     """The learning rate of every step: constant, or ``α0 / (1 + decay · t)`` for ``t = 0, 1, ...`` ("inverse_time").
+
+    With ``decay > 0``, the infinite inverse-time schedule meets the Robbins–Monro conditions ``Σ α_t = ∞`` and
+    ``Σ α_t² < ∞``; a constant rate meets only the first.
 
     Returns
     -------
@@ -152,64 +157,80 @@ def train(
     rates = learning_rates(learning_rate, per_epoch * epochs, schedule, decay)
     epoch_batches = iter_epochs(len(X), batch_size, epochs, shuffle=shuffle, replacement=replacement,
                                 drop_last=drop_last, seed=seed)
-    return _run(X, y, theta, rates, epoch_batches, per_epoch, eval_every)
+    record = _Recorder(X, y, theta, len(rates), eval_every)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported in the history, not warned about
+        _run(X, y, theta, rates, epoch_batches, record)
+    return record.history(rates, per_epoch)
 
 
-def _run(X, y, theta, rates, epoch_batches, per_epoch, eval_every) -> History:
-    """The loop itself, arguments already checked. Kept lean: at batch size 1 its overhead is what is measured."""
-    total = len(rates)
-    thetas = np.empty((total + 1, len(theta)))
-    thetas[0] = theta
-    batch_loss = np.empty(total)
-    seen = np.empty(total, dtype=np.int64)
-    wall = np.empty(total)
-    epoch_loss = [loss(theta, X, y)]
-    eval_steps, eval_loss = [], []
-    step, count, diverged = 0, 0, None
-    start, measuring = time.perf_counter(), 0.0  # measuring: seconds spent on full-data evaluations, left out
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, not warned about
-        for batches in epoch_batches:  # loops over epochs and steps: each step needs the previous θ
-            for index in batches:
-                Xb, yb = X[index], y[index]
-                residual = theta[0] + Xb @ theta[1:] - yb
-                m = len(index)
-                batch_loss[step] = residual @ residual / (2 * m)
-                if not np.isfinite(batch_loss[step]):
-                    diverged = step + 1
-                    break
-                rate = rates[step]
-                theta = theta - rate * np.concatenate(([residual.sum()], residual @ Xb)) / m
-                thetas[step + 1] = theta
-                count += m
-                seen[step] = count
-                step += 1
-                wall[step - 1] = time.perf_counter() - start - measuring
-                if eval_every is not None and step % eval_every == 0:
-                    before = time.perf_counter()
-                    eval_steps.append(step)
-                    eval_loss.append(loss(theta, X, y))
-                    measuring += time.perf_counter() - before
-            if diverged is not None:
-                break
-            before = time.perf_counter()
-            epoch_loss.append(loss(theta, X, y))
-            measuring += time.perf_counter() - before
-            if not np.isfinite(epoch_loss[-1]):
-                diverged = step
-                break
-    kept = step
-    return History(
-        theta=thetas[: kept + 1],
-        batch_loss=batch_loss[:kept],  # completed steps only: the non-finite loss is in diverged_at
-        learning_rate=rates[:kept],
-        samples_seen=seen[:kept],
-        wall_time=wall[:kept],
-        epoch_loss=np.array(epoch_loss),
-        eval_steps=np.array(eval_steps, dtype=np.int64),
-        eval_loss=np.array(eval_loss),
-        steps_per_epoch=per_epoch,
-        diverged_at=diverged,
-    )
+def _run(X, y, theta, rates, epoch_batches, record: _Recorder) -> None:
+    """The posts' update rule, batch after batch. ``record`` keeps the history and stops a run that diverges."""
+    t = 0  # steps so far
+    for batches in epoch_batches:  # one epoch: a list of batches, each an array of sample indices
+        for index in batches:  # one update per batch: each update needs the θ of the one before
+            J_batch, gradient = loss_and_gradient(theta, X[index], y[index])
+            theta = theta - rates[t] * gradient  # θj := θj - α_t ∂J/∂θj, for every j at once
+            t += 1
+            if not record.step(theta, J_batch, len(index)):
+                return
+        if not record.epoch_end(theta):
+            return
+
+
+class _Recorder:
+    """What :func:`train` writes down while the loop runs, kept out of the loop so that the loop reads like the posts.
+
+    Per step: θ after the update, the batch loss before it, the samples seen, and the training time (the full-data
+    evaluations are measurement, so their time is left out). Per epoch, and every ``eval_every`` steps: ``J`` on all
+    the data. A non-finite loss ends the run and is reported as ``diverged_at``.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, total_steps: int, eval_every: int | None):
+        self.X, self.y, self.eval_every = X, y, eval_every
+        self.theta = np.empty((total_steps + 1, len(theta)))
+        self.theta[0] = theta
+        self.batch_loss, self.wall = np.empty(total_steps), np.empty(total_steps)
+        self.seen = np.empty(total_steps, dtype=np.int64)
+        self.steps, self.samples, self.diverged_at = 0, 0, None
+        self.eval_steps, self.eval_loss = [], []
+        self.evaluating, self.start = 0.0, time.perf_counter()  # evaluating: seconds of full-data evaluations
+        self.epoch_loss = [self._full_loss(theta)]
+
+    def step(self, theta: np.ndarray, batch_loss: float, samples: int) -> bool:
+        """Record one update; False (and ``diverged_at`` set) if its batch loss was not finite."""
+        if not np.isfinite(batch_loss):
+            self.diverged_at = self.steps + 1
+            return False
+        k = self.steps
+        self.theta[k + 1], self.batch_loss[k] = theta, batch_loss
+        self.samples += samples
+        self.seen[k], self.steps = self.samples, k + 1
+        self.wall[k] = time.perf_counter() - self.start - self.evaluating
+        if self.eval_every is not None and self.steps % self.eval_every == 0:
+            self.eval_steps.append(self.steps)
+            self.eval_loss.append(self._full_loss(theta))
+        return True
+
+    def epoch_end(self, theta: np.ndarray) -> bool:
+        """Record ``J`` on all the data; False (and ``diverged_at`` set) if it is not finite."""
+        self.epoch_loss.append(self._full_loss(theta))
+        if not np.isfinite(self.epoch_loss[-1]):
+            self.diverged_at = self.steps
+            return False
+        return True
+
+    def _full_loss(self, theta: np.ndarray) -> float:
+        before = time.perf_counter()
+        value = loss(theta, self.X, self.y)
+        self.evaluating += time.perf_counter() - before
+        return value
+
+    def history(self, rates: np.ndarray, steps_per_epoch: int) -> History:
+        kept = self.steps  # completed steps only: the non-finite loss is in diverged_at
+        return History(theta=self.theta[: kept + 1], batch_loss=self.batch_loss[:kept], learning_rate=rates[:kept],
+                       samples_seen=self.seen[:kept], wall_time=self.wall[:kept], epoch_loss=np.array(self.epoch_loss),
+                       eval_steps=np.array(self.eval_steps, dtype=np.int64), eval_loss=np.array(self.eval_loss),
+                       steps_per_epoch=steps_per_epoch, diverged_at=self.diverged_at)
 
 
 def fit(
@@ -231,51 +252,3 @@ def fit(
     """
     return train(X, y, batch_size=batch_size, epochs=epochs, learning_rate=2.0 * learning_rate, shuffle=shuffle,
                  seed=seed)
-
-
-def final_losses(X: np.ndarray, y: np.ndarray, *, batch_sizes: list[int], learning_rates_: list[float],
-                 epochs: int, seed: int = 0, **options) -> np.ndarray:
-    """Final ``J`` on all the data for every (batch size, learning rate) pair; ``inf`` where training diverged.
-
-    Returns
-    -------
-    numpy.ndarray, shape (len(batch_sizes), len(learning_rates_))
-    """
-    return np.array([[train(X, y, batch_size=b, epochs=epochs, learning_rate=rate, seed=seed, **options).final_loss
-                      for rate in learning_rates_] for b in batch_sizes])
-
-
-def tune_learning_rate(X: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, candidates: list[float],
-                       seed: int = 0, **options) -> float:
-    """The candidate learning rate with the lowest final loss after ``epochs`` epochs (diverged runs lose).
-
-    The same budget of epochs for every batch size, as in a fair comparison per epoch.
-    """
-    losses = final_losses(X, y, batch_sizes=[batch_size], learning_rates_=candidates, epochs=epochs, seed=seed,
-                          **options)[0]
-    return float(candidates[int(np.argmin(losses))])
-
-
-def gradient_noise(X: np.ndarray, y: np.ndarray, theta: np.ndarray, batch_sizes: list[int], *,
-                   epochs: int = 20, seed: SeedLike = 0) -> np.ndarray:
-    """How far mini-batch gradients stray from the full gradient: the root mean square of ``|g_batch - g_full|``.
-
-    Measured over ``epochs`` shuffled epochs without replacement (full batches only) at a fixed ``theta``.
-    Theory: it falls like ``1/√b``, times the finite-population correction ``√((n - b)/(n - 1))``.
-
-    Returns
-    -------
-    numpy.ndarray, shape (len(batch_sizes),)
-    """
-    X = as_features(X)
-    y = np.asarray(y, dtype=np.float64)
-    theta = check_theta(np.asarray(theta, dtype=np.float64), X)
-    design = np.hstack([np.ones((len(X), 1)), X])
-    per_sample = (design @ theta - y)[:, None] * design  # each sample's own gradient, shape (n, d + 1)
-    full = per_sample.mean(axis=0)
-    noise = []
-    for b in batch_sizes:  # a loop over the few batch sizes asked for
-        deviations = [per_sample[np.concatenate(batches)].reshape(len(batches), b, -1).mean(axis=1) - full
-                      for batches in iter_epochs(len(X), b, epochs, drop_last=True, seed=seed)]
-        noise.append(np.sqrt(np.mean(np.sum(np.concatenate(deviations) ** 2, axis=1))))
-    return np.array(noise)

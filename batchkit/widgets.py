@@ -32,7 +32,7 @@ from .counting import describe_steps
 from .datasets import synthetic_line
 from .linreg import hessian, least_squares
 from .batch_size_study import memory_by_batch_size
-from .bn_experiments import HIDDEN_LAYERS, SHIFT_SETTINGS, with_and_without_bn
+from .bn_experiments import HIDDEN_LAYERS, KINDS, SHIFT_SETTINGS, WIDTH, runs_by_kind
 from .plotting import (
     plot_activation_bands,
     plot_batch_assignment,
@@ -43,7 +43,7 @@ from .plotting import (
     plot_training_paths,
 )
 from .sampling import batch_assignment
-from .statistics import batch_mean_std, epoch_batch_means
+from .statistics import batch_mean_std, epoch_batch_means, spread_of_batch_means
 from .training import train
 from .worked_example import example_tables, linear_relu_steps, worked_example
 
@@ -211,21 +211,27 @@ def linear_steps_widget(step: int = 0) -> LessonView:
     return LessonView("linear_steps", controls, draw)
 
 
-def centering_widget(offset: float = 10.0, centered: bool = False) -> LessonView:
-    """Lesson 03: gradient descent on ``J(θ0, θ1)`` with inputs around ``offset``, raw or centered.
+def centering_widget(offset: float = 10.0, centered: bool = False, spread: float = 1.0,
+                     scaled: bool = False) -> LessonView:
+    """Lesson 03: gradient descent on ``J(θ0, θ1)`` with inputs around ``offset``, raw, centered and/or scaled.
 
     Draws :func:`batchkit.plotting.plot_centering_contours` of
-    ``centering_experiment(*offset_regression_data(offset), centered=centered)``.
+    ``centering_experiment(*offset_regression_data(offset, spread=spread), centered=centered, scaled=scaled)``.
     """
     controls = {
         "offset": widgets.FloatSlider(value=offset, min=0.0, max=100.0, step=1.0, description="input offset"),
+        "spread": widgets.FloatLogSlider(value=spread, base=10, min=-1, max=1, step=0.1, description="spread σ of x",
+                                         readout_format=".2g"),
         "centered": widgets.Checkbox(value=centered, description="center x"),
+        "scaled": widgets.Checkbox(value=scaled, description="divide x by its std"),
     }
 
-    def draw(offset: float, centered: bool) -> Drawing:
-        experiment = centering_experiment(*offset_regression_data(offset), centered=centered)
-        summary = (f"offset {offset:g}, {'centered' if centered else 'raw'} x: condition number "
-                   f"{experiment.condition:.3g}, best stable learning rate {experiment.learning_rate:.3g}, "
+    def draw(offset: float, spread: float, centered: bool, scaled: bool) -> Drawing:
+        x, y = offset_regression_data(offset, spread=spread)
+        experiment = centering_experiment(x, y, centered=centered, scaled=scaled)
+        inputs = " and ".join([word for word, on in (("centered", centered), ("scaled", scaled)) if on]) or "raw"
+        summary = (f"offset {offset:g}, σ {spread:.2g}, {inputs} x: condition number {experiment.condition:.3g}, "
+                   f"best stable learning rate {experiment.learning_rate:.3g}, "
                    f"{experiment.steps_needed:,} steps to J - J* ≤ 1e-6")
         return plot_centering_contours(experiment), summary, experiment
 
@@ -243,9 +249,10 @@ def batch_means_widget(batch_size: int = 10, *, n: int = 1200, epochs: int = 50,
 
     def draw(batch_size: int) -> Drawing:
         means = epoch_batch_means(x, batch_size, epochs, seed=seed + 1)
+        measured, error = spread_of_batch_means(means, float(x.mean()))
         theory = batch_mean_std(float(x.std()), n, batch_size)
         summary = (f"b = {batch_size}: {means.size} batch means from {epochs} epochs; measured std "
-                   f"{means.std():.4f}, theory σ/√b·√((n-b)/(n-1)) = {theory:.4f}")
+                   f"{measured:.4f} ± {error:.4f} (standard error), theory σ/√b·√((n-b)/(n-1)) = {theory:.4f}")
         return plot_batch_mean_histogram(means, float(x.mean()), theory, batch_size), summary, means
 
     return LessonView("batch_means", controls, draw)
@@ -284,7 +291,8 @@ def training_paths_widget(batch_size: int = 8, learning_rate: float = 0.1, epoch
             limit = 2 / np.linalg.eigvalsh(H)[-1]
             raise ValueError(f"with α = {learning_rate:.3g} the loss blows up ({history.describe()}); full-batch GD "
                              f"is stable only below 2/λmax = {limit:.3g}, and smaller batches need smaller α")
-        name = "full-batch GD" if batch_size >= len(x) else "SGD" if batch_size == 1 else f"mini-batch GD, b={batch_size}"
+        name = ("full-batch GD" if batch_size >= len(x) else "SGD (b=1)" if batch_size == 1
+                else f"mini-batch GD, b={batch_size}")
         summary = (f"{name}, α = {learning_rate:.3g}: {history.describe()}; θ = ({history.theta[-1][0]:.3f}, "
                    f"{history.theta[-1][1]:.3f}), optimum ({optimum[0]:.3f}, {optimum[1]:.3f})")
         return plot_training_paths(H, optimum, {name: history}), summary, history
@@ -292,28 +300,37 @@ def training_paths_widget(batch_size: int = 8, learning_rate: float = 0.1, epoch
     return LessonView("training_paths", controls, draw)
 
 
-def activation_shift_widget(layer: int = 1, epoch: int = 0, batchnorm: bool = False) -> LessonView:
-    """Lesson 05: how the inputs of one hidden layer's activation are distributed over training, with or without BN.
+def activation_shift_widget(kind: str = "without BN", after_bn: bool = False, layer: int = 6, unit: int = 1,
+                            epoch: int = 0) -> LessonView:
+    """Lesson 05: one hidden unit's input distribution over training, before or after batch norm.
 
-    Browses the precomputed runs of :func:`batchkit.bn_experiments.with_and_without_bn` with ``SHIFT_SETTINGS``
-    (tanh units, α = 0.1: both networks learn, so both can shift); they are trained once, when the view is built,
-    and every update only redraws :func:`batchkit.plotting.plot_activation_bands`.
+    Browses the seed-0 runs of :func:`batchkit.bn_experiments.runs_by_kind` with ``SHIFT_SETTINGS`` (tanh units,
+    α = 0.1, measured): without BN, with BN and with noisy BN. They are trained once, when the view is built, and
+    every update only redraws :func:`batchkit.plotting.plot_activation_bands`. ``after_bn``: the activation's input
+    (after BN and its noise) instead of the linear layer's output (BN's input); the same without BN.
     """
-    histories = with_and_without_bn(**SHIFT_SETTINGS)
-    epochs = len(histories["with BN"].loss) - 1
+    runs = runs_by_kind(0, measure=True, **SHIFT_SETTINGS)
+    epochs = len(runs["with BN"].loss) - 1
     controls = {
+        "kind": widgets.SelectionSlider(options=list(KINDS), value=kind, description="network"),
+        "after_bn": widgets.Checkbox(value=after_bn, description="after batch norm"),
         "layer": _int_slider(layer, 1, HIDDEN_LAYERS, "hidden layer"),
+        "unit": _int_slider(unit, 1, WIDTH, "unit"),
         "epoch": _int_slider(epoch, 0, epochs, "epoch"),
-        "batchnorm": widgets.Checkbox(value=batchnorm, description="with batch norm"),
     }
 
-    def draw(layer: int, epoch: int, batchnorm: bool) -> Drawing:
-        name = "with BN" if batchnorm else "without BN"
-        history = histories[name]
-        q = history.activation_quantiles[epoch, layer - 1]
-        summary = (f"{name}, hidden layer {layer}, epoch {epoch}: median {q[2]:.2f}, middle 50% from {q[1]:.2f} to "
-                   f"{q[3]:.2f}, 90% from {q[0]:.2f} to {q[4]:.2f}; test accuracy {history.test_accuracy[epoch]:.1%}")
-        return plot_activation_bands(history, layer, epoch, f"hidden layer {layer}, {name}"), summary, q
+    def draw(kind: str, after_bn: bool, layer: int, unit: int, epoch: int) -> Drawing:
+        history = runs[kind]
+        where = "activation_input" if after_bn else "linear_output"
+        q = history.measurements[where][:, layer - 1, unit - 1]
+        step = history.measurements[f"step_drift_{'activation' if after_bn else 'linear'}"][epoch, layer - 1]
+        place = ("input of the activation" if after_bn or kind == "without BN"
+                 else "output of the linear layer (input of BN)")
+        summary = (f"{kind}, hidden layer {layer}, unit {unit}, {place}, epoch {epoch}: median {q[epoch, 2]:.2f}, "
+                   f"90% from {q[epoch, 0]:.2f} to {q[epoch, 4]:.2f}; one step moves this layer's units by "
+                   f"{step:.3f} of their 5-95% width")
+        figure = plot_activation_bands(q, epoch, f"{kind}, hidden layer {layer}, unit {unit}", place)
+        return figure, summary, q
 
     return LessonView("activation_shift", controls, draw)
 

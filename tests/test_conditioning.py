@@ -2,16 +2,25 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from batchkit import linreg
 from batchkit.conditioning import (
     best_learning_rate,
     centering_experiment,
     condition_number,
+    errors_along_axes,
     excess_loss_after,
     gradient_descent_path,
     offset_regression_data,
+    path_straightness,
+    positive_inputs_data,
+    same_sign_fraction,
+    factor_per_step,
     steps_to_tolerance,
+    zigzag_run,
 )
 from batchkit.gradcheck import check_gradients
 
@@ -68,3 +77,82 @@ def test_unstable_learning_rate_is_refused():
 def test_theta_shape_error():
     with pytest.raises(ValueError, match=r"theta has shape \(3,\) but X has 1 feature\(s\): expected .* shape \(2,\)"):
         linreg.predict(np.zeros(3), np.ones(4))
+
+
+def test_spread_one_keeps_the_original_data():
+    rng = np.random.default_rng(4)
+    noise_x, noise_y = rng.standard_normal(30), rng.standard_normal(30)
+    x, y = offset_regression_data(7.0, n=30, seed=4)
+    np.testing.assert_allclose(x, 7.0 + noise_x, rtol=1e-15)
+    np.testing.assert_allclose(y, 2.0 + 0.5 * noise_x + 0.1 * noise_y, rtol=1e-12)
+    with pytest.raises(ValueError, match="spread must be positive"):
+        offset_regression_data(1.0, spread=0.0)
+
+
+@given(st.floats(0.05, 20.0), st.floats(0.0, 100.0), st.integers(0, 50))
+def test_after_centering_kappa_is_max_of_s_squared_and_its_inverse(spread, offset, seed):
+    x, y = offset_regression_data(offset, n=40, seed=seed, spread=spread)
+    s2 = x.var()
+    centered = centering_experiment(x, y, centered=True)
+    assert centered.condition == pytest.approx(max(s2, 1 / s2), rel=1e-6)
+    standardized = centering_experiment(x, y, centered=True, scaled=True)
+    assert standardized.condition == pytest.approx(1.0, abs=1e-9) and standardized.steps_needed <= 1
+
+
+def test_scaled_experiment_is_the_same_model():
+    x, y = offset_regression_data(3.0, spread=4.0, seed=2)
+    centered, standardized = (centering_experiment(x, y, centered=True, scaled=s) for s in (False, True))
+    assert standardized.scaled and not centered.scaled
+    assert standardized.optimum[1] == pytest.approx(centered.optimum[1] * x.std())
+    assert standardized.optimum[0] == pytest.approx(centered.optimum[0])
+
+
+def test_errors_along_axes_bounce_on_the_steep_axis_and_crawl_on_the_flat_one():
+    x, y = offset_regression_data(10.0)
+    errors = errors_along_axes(centering_experiment(x, y, centered=False))
+    steep, flat = errors[:, 1], errors[:, 0]
+    assert np.all(np.sign(steep[1:]) == -np.sign(steep[:-1]))  # the sign flips at every step
+    assert np.all(np.abs(flat[1:]) < np.abs(flat[:-1])) and abs(flat[-1] / flat[0]) > 0.99
+    e = centering_experiment(x, y, centered=False)
+    _, axes = np.linalg.eigh(e.H)
+    np.testing.assert_allclose(errors @ axes.T + e.optimum, e.path, atol=1e-12)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 4)), elements=st.floats(0.01, 10.0)),
+       st.floats(1e-3, 5.0), st.sampled_from([-1.0, 1.0]))
+def test_with_positive_inputs_one_sample_moves_every_weight_the_same_way(X, size, sign):
+    """LeCun et al. (1998), §4.3: the update of sample i is -α δ_i x_i, all of one sign when x_i > 0."""
+    updates = -0.1 * sign * size * X  # δ = sign · size for every sample
+    assert same_sign_fraction(updates) == 1.0
+    assert same_sign_fraction(np.zeros_like(X)) == 0.0
+
+
+def test_same_sign_fraction_and_straightness_by_hand():
+    assert same_sign_fraction(np.array([[1.0, 2.0], [-1.0, -3.0], [1.0, -1.0], [0.0, 1.0]])) == 0.5
+    assert path_straightness(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])) == pytest.approx(1.0)
+    assert path_straightness(np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [2.0, 1.0]])) == pytest.approx(
+        np.sqrt(5) / (2 * np.sqrt(2) + 1))
+    assert path_straightness(np.zeros((3, 2))) == 1.0
+
+
+def test_zigzag_run_on_positive_inputs():
+    X, y = positive_inputs_data(60, low=1.0, seed=1)
+    assert X.min() >= 1.0 and X.max() <= 2.0
+    raw = zigzag_run(X, y, centered=False, epochs=2, candidates=[0.03, 0.1], seed=1)
+    centered = zigzag_run(X, y, centered=True, epochs=2, candidates=[0.03, 0.1], seed=1)
+    assert raw.same_sign == 1.0 and centered.same_sign < 0.8
+    assert raw.weights.shape == (121, 2) and raw.learning_rate in (0.03, 0.1)
+    assert raw.excess_loss >= 0 and centered.excess_loss >= 0
+    assert raw.straightness < centered.straightness
+    with pytest.raises(ValueError, match="low must be >= 0"):
+        positive_inputs_data(low=-1.0)
+
+
+@given(st.floats(0.0, 50.0), st.floats(0.2, 5.0))
+def test_at_the_best_rate_both_axes_shrink_by_kappa_minus_one_over_kappa_plus_one(offset, spread):
+    x, _ = offset_regression_data(offset, n=30, spread=spread)
+    H = linreg.hessian(x)
+    kappa = condition_number(H)
+    flat, steep = factor_per_step(H, best_learning_rate(H))
+    np.testing.assert_allclose([flat, -steep], (kappa - 1) / (kappa + 1), rtol=1e-6, atol=1e-9)
+    assert np.all(np.abs(factor_per_step(H, 0.5 * best_learning_rate(H))) < 1)

@@ -12,7 +12,8 @@ GLOSSARY = ROOT / "notebooks" / "glossary.ipynb"
 REQUIRED = [
     "batch", "mini-batch", "batch size", "epoch", "step (iteration)", "shuffling", "sampling with replacement",
     "sampling without replacement", "gradient descent", "stochastic gradient descent (SGD)", "learning rate",
-    "centering", "normalization", "batch normalization", "running mean", "broadcasting",
+    "centering", "normalization", "batch normalization", "running mean", "broadcasting", "batch sum", "batch add",
+    "batch mean", "loss", "gradient", "weight", "bias", "variance",
 ]
 
 

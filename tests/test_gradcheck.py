@@ -74,3 +74,56 @@ def test_rel_error_of_nan_or_inf_is_inf():
     assert rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == np.inf
     assert rel_error(np.array([np.inf]), np.array([np.inf])) == np.inf
     assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
+
+
+# --- cs231n's per-entry relative errors, next to batchkit's whole-array one -----------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+from batchkit.gradcheck import rel_error_per_entry  # noqa: E402
+
+FINITE = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+def test_per_entry_relative_errors_of_an_averaged_bias_gradient():
+    """Averaging instead of summing over 4 samples: off by 3/4 of the true value in every entry."""
+    true = np.array([2.0, -1.0, 0.5])
+    averaged = true / 4
+    assert rel_error(averaged, true) == pytest.approx(0.6)
+    assert rel_error_per_entry(averaged, true) == pytest.approx(0.6)  # 0.75 / 1.25
+    assert rel_error_per_entry(averaged, true, denominator="max") == pytest.approx(0.75)
+
+
+def test_per_entry_error_lets_a_tiny_entry_dominate():
+    a, b = np.array([1.0, 1e-6]), np.array([1.0, 1e-6 + 2e-10])
+    assert rel_error(a, b) < 1e-9
+    assert rel_error_per_entry(a, b) == pytest.approx(1e-4, rel=1e-3)
+
+
+def test_per_entry_rejects_bad_input():
+    with pytest.raises(ValueError, match="denominator"):
+        rel_error_per_entry([1.0], [1.0], denominator="mean")
+    with pytest.raises(ValueError, match="shapes"):
+        rel_error_per_entry(np.ones(2), np.ones(3))
+    assert rel_error_per_entry(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == np.inf
+    assert rel_error_per_entry(np.zeros(0), np.zeros(0)) == 0.0
+
+
+@given(arrays(np.float64, st.integers(1, 12), elements=FINITE), arrays(np.float64, st.integers(1, 12), elements=FINITE))
+def test_per_entry_errors_are_bounded_symmetric_and_never_below_the_whole_array_error(a, b):
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    by_sum, by_max = rel_error_per_entry(a, b), rel_error_per_entry(a, b, denominator="max")
+    assert 0.0 <= by_sum <= 1.0 + 1e-12 and 0.0 <= by_max <= 2.0 + 1e-12
+    assert by_sum == rel_error_per_entry(b, a) and by_max == rel_error_per_entry(b, a, denominator="max")
+    assert by_sum <= by_max + 1e-12  # max(|a|, |b|) <= |a| + |b|
+    assert rel_error(a, b) <= by_sum + 1e-12  # the entry with the largest difference has the smaller scale
+
+
+def test_check_gradients_returns_the_compared_gradients():
+    result = check_gradients(linear_forward, correct_backward, inputs())
+    for name, value in inputs().items():
+        assert result.analytic[name].shape == result.numerical[name].shape == value.shape
+        assert rel_error(result.analytic[name], result.numerical[name]) == result.errors[name]

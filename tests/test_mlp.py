@@ -85,3 +85,45 @@ def test_train_classifier_reports_divergence():
     history = train_classifier(model, X_train, y_train, batch_size=32, epochs=5, learning_rate=1e5,
                                X_test=X_test, y_test=y_test, seed=1)
     assert history.diverged_at is not None and len(history.loss) == history.diverged_at + 1
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_forward_keeps_every_hidden_linear_output_and_activation_input(batchnorm):
+    model = MLP([4, 6, 5, 3], activation="tanh", batchnorm=batchnorm, seed=1)
+    X = np.random.default_rng(2).standard_normal((8, 4))
+    model.forward(X)
+    assert [z.shape for z in model.linear_outputs] == [(8, 6), (8, 5)]
+    np.testing.assert_allclose(model.linear_outputs[0], X @ model.weights[0].T + model.biases[0])
+    for z, a in zip(model.linear_outputs, model.activation_inputs):
+        if batchnorm:  # BN's output: batch mean β = 0 and standard deviation γ = 1 per feature, by construction
+            np.testing.assert_allclose(a.mean(axis=0), 0.0, atol=1e-12)
+            np.testing.assert_allclose(a, (z - z.mean(axis=0)) / np.sqrt(z.var(axis=0) + 1e-5))
+        else:
+            assert a is z
+
+
+def test_measure_sees_a_copy_and_leaves_training_unchanged():
+    from batchkit.datasets import digits_split
+    from batchkit.mlp import train_classifier
+
+    X_train, X_test, y_train, y_test = digits_split()
+    calls = []
+
+    def measure(model, X, y):  # changes its copy as much as it likes
+        calls.append(len(X))
+        model.weights[0][:] = 0.0
+        model.forward(X)
+        return {"first": model.linear_outputs[0][:2, :3].copy(), "epochless": np.float64(len(calls))}
+
+    runs = []
+    for hook in (None, measure):
+        model = MLP([64, 16, 16, 10], activation="tanh", batchnorm=True, seed=4)
+        runs.append((train_classifier(model, X_train, y_train, batch_size=64, epochs=2, learning_rate=0.3,
+                                      X_test=X_test, y_test=y_test, seed=5, probe_size=100, measure=hook), model))
+    (plain, plain_model), (measured, measured_model) = runs
+    for name in ("loss", "train_accuracy", "test_accuracy", "gradient_norms", "activation_quantiles"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(measured, name))
+    assert calls == [100, 100, 100] and plain.measurements == {}
+    assert measured.measurements["first"].shape == (3, 2, 3)
+    np.testing.assert_array_equal(measured.measurements["epochless"], [1.0, 2.0, 3.0])
+    assert measured.train_accuracy[-1] == measured_model.accuracy(X_train, y_train)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from batchkit.timing import measure_throughput
+from batchkit.timing import NeighbourComparison, compare_with_neighbours, interleaved_seconds, measure_throughput
 
 
 def test_shapes_order_and_settings():
@@ -48,3 +48,30 @@ def test_blas_limit_says_whether_it_applied():
         assert pinned is False
     with blas_thread_limit(1) as pinned:
         assert isinstance(pinned, bool)
+
+
+def test_interleaved_seconds_times_every_call_once_per_round():
+    calls = []
+    timed = interleaved_seconds([(calls.append, "a"), (calls.append, "b")], repeats=4, warmup=1, seed=0)
+    assert timed.shape == (2, 4) and np.all(timed >= 0)
+    assert calls[:2] == ["a", "b"]  # warm-up first, in order
+    rounds = [sorted(calls[2 + 2 * r: 4 + 2 * r]) for r in range(4)]
+    assert rounds == [["a", "b"]] * 4  # then each round makes every call once
+    with pytest.raises(ValueError, match="calls is empty"):
+        interleaved_seconds([], repeats=1)
+    with pytest.raises(ValueError, match="warmup"):
+        interleaved_seconds([(len, "a")], repeats=1, warmup=-1)
+
+
+def test_compare_with_neighbours_times_b_its_neighbours_and_b_again():
+    sizes_seen = []
+    result = compare_with_neighbours(lambda batch: sizes_seen.append(len(batch)), lambda b: np.zeros((b, 2)),
+                                     [4, 8], repeats=3)
+    assert isinstance(result, NeighbourComparison)
+    assert result.relative.shape == result.noise_floor.shape == (2, 3)
+    assert np.all(np.isfinite(result.relative)) and np.all(result.relative > -1)
+    assert sorted(set(sizes_seen)) == [3, 4, 5, 7, 8, 9]
+    assert sizes_seen.count(4) == 3 * sizes_seen.count(3)  # b is timed three times for each neighbour timing
+    assert result.settings["repeats"] == 3
+    with pytest.raises(ValueError, match="batch_sizes"):
+        compare_with_neighbours(len, lambda b: np.zeros(b), [1])

@@ -1,12 +1,16 @@
-"""Lesson 06's figures: memory of a training step against the batch size.
+"""Lesson 06's figures: throughput against neighbouring batch sizes, memory of a training step, steps to a target,
+tuned learning rates, and sharpness along training.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
-from .common import OKABE_ITO, new_figure
+from ..seeds import Replicates
+from ..timing import NeighbourComparison
+from .common import OKABE_ITO, new_figure, plot_replicates
 
 
 def plot_memory(batch_sizes: np.ndarray, peaks: np.ndarray, parameter_bytes: int, title: str = "",
@@ -36,4 +40,132 @@ def plot_memory(batch_sizes: np.ndarray, peaks: np.ndarray, parameter_bytes: int
     ax.legend(frameon=False, fontsize="small", loc="upper left")
     if title:
         ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_neighbour_comparison(comparison: NeighbourComparison, title: str = "") -> Figure:
+    """Each b's throughput relative to the mean of b - 1 and b + 1, beside the noise floor (b against itself).
+
+    Medians over the rounds, with bars from the lower to the upper quartile. One position per b, evenly spaced,
+    so that neighbouring sizes do not crowd each other.
+
+    Parameters
+    ----------
+    comparison : NeighbourComparison
+        From :func:`batchkit.timing.compare_with_neighbours`.
+    """
+    fig = new_figure(6.5, 4.2)
+    ax = fig.add_axes((0.13, 0.27, 0.82, 0.64))
+    position = np.arange(len(comparison.batch_sizes))
+    series = (("b against b - 1 and b + 1", comparison.relative, OKABE_ITO[0], "o", -0.12),
+              ("noise floor: b against two more timings of b", comparison.noise_floor, OKABE_ITO[7], "s", 0.12))
+    for label, ratios, colour, marker, shift in series:
+        q1, median, q3 = 100 * np.percentile(ratios, [25, 50, 75], axis=1)
+        ax.errorbar(position + shift, median, yerr=[median - q1, q3 - median], fmt=marker, color=colour,
+                    capsize=4, label=f"{label} (median, quartiles)")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(position, [str(b) for b in comparison.batch_sizes])
+    ax.set_xlabel("batch size b (samples)")
+    ax.set_ylabel("throughput relative to neighbours (%)")
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.legend(frameon=False, fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.0))
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_steps_to_target(batch_sizes: list, steps: Replicates, ylabel: str, *, fit: tuple[float, float] | None = None,
+                         noise_scales: Replicates | None = None) -> Figure:
+    """Steps (or seconds) to a target against the batch size, log-log, every seed, with a perfect-scaling line.
+
+    Parameters
+    ----------
+    batch_sizes : list, length k
+    steps : Replicates
+        Results of shape (k,) per seed (``inf`` for runs that never reached the target).
+    ylabel : str
+    fit : (s_min, b_crit), optional
+        Draw ``s_min (1 + b_crit / b)`` and mark b_crit (:func:`batchkit.steps_to_target.fit_steps_model`).
+    noise_scales : Replicates, optional
+        Values of B_simple (one number per seed and point of training), shown as a shaded span of b.
+    """
+    fig = plot_replicates(batch_sizes, {"tuned runs": steps}, "batch size b (samples)", ylabel, logy=True)
+    ax = fig.axes[0]
+    b = np.asarray(batch_sizes, dtype=float)
+    first = float(steps.median[0])
+    ax.plot(b, first * b[0] / b, linestyle=":", color="grey", label="perfect scaling: steps × 1/b")
+    if fit is not None:
+        s_min, b_crit = fit
+        ax.plot(b, s_min * (1 + b_crit / b), linestyle="--", color=OKABE_ITO[5],
+                label=f"fit s_min (1 + b_crit / b), b_crit = {b_crit:.0f}")
+        ax.axvline(b_crit, color=OKABE_ITO[5], linewidth=0.8)
+    if noise_scales is not None:
+        values = noise_scales.values[np.isfinite(noise_scales.values)]
+        ax.axvspan(values.min(), values.max(), color=OKABE_ITO[2], alpha=0.15, linewidth=0,
+                   label=f"B_simple measured in training ({values.min():.0f} to {values.max():.0f})")
+    ax.set_ylim(top=2.0 * np.nanmax(np.where(np.isfinite(steps.values), steps.values, np.nan)))
+    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    return fig
+
+
+def plot_tuned_rates(batch_sizes: list, rates: Replicates, base_size: int, base_rate: float,
+                     stable_limit: Replicates) -> Figure:
+    """Each seed's best learning rate against b, log-log, with the linear scaling rule and the limit 2/λ_max.
+
+    Parameters
+    ----------
+    batch_sizes : list, length k
+    rates : Replicates
+        Best learning rate per seed, shape (k,) per seed.
+    base_size, base_rate : int, float
+        The rule's starting point: α grows like ``base_rate · b / base_size``.
+    stable_limit : Replicates
+        2/λ_max per seed (one number each), shown as a shaded band.
+    """
+    fig = plot_replicates(batch_sizes, {"best α per seed": rates}, "batch size b (samples)",
+                          "learning rate α", logy=True)
+    ax = fig.axes[0]
+    b = np.asarray(batch_sizes, dtype=float)
+    ax.plot(b, base_rate * b / base_size, linestyle=":", color="grey",
+            label=f"linear scaling from b = {base_size}: α = {base_rate:g} · b / {base_size}")
+    ax.axhspan(float(stable_limit.low), float(stable_limit.high), color=OKABE_ITO[5], alpha=0.2, linewidth=0,
+               label="2 / λ_max at the start of training (range over seeds)")
+    ax.set_ylim(0.5 * float(np.min(rates.values)), 4.0 * float(np.max(rates.values)))
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    return fig
+
+
+def plot_sharpness(steps: list, sharpness: Replicates, learning_rates: dict[str, float]) -> Figure:
+    """λ_max along training (every seed), with the level 2/α above which a step of rate α is unstable.
+
+    Parameters
+    ----------
+    steps : list, length k
+        Steps at which λ_max was measured.
+    sharpness : Replicates
+        λ_max per seed, shape (k,) per seed.
+    learning_rates : dict of str to float
+        Rates whose limit 2/α to draw, by label.
+    """
+    fig = plot_replicates(steps, {"λ_max": sharpness}, "step s", "top Hessian eigenvalue λ_max", logx=False)
+    ax = fig.axes[0]
+    for (label, rate), colour in zip(learning_rates.items(), (OKABE_ITO[5], OKABE_ITO[7], OKABE_ITO[3])):
+        ax.axhline(2.0 / rate, color=colour, linestyle="--", label=f"2 / α for {label} (α = {rate:g})")
+    ax.set_ylim(0, 1.3 * max(float(np.max(sharpness.values)), *(2.0 / r for r in learning_rates.values())))
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_accuracy_replicates(values: list, series: dict[str, Replicates], ylabel: str, *,
+                             floor: float = 0.9) -> Figure:
+    """Accuracies of every seed against the batch size, on an axis from ``floor`` to 100%.
+
+    A fixed axis keeps differences of a point or two at their true size next to the whole range; the seeds'
+    spread shows which of them are noise.
+    """
+    fig = plot_replicates(values, series, "batch size b (samples)", ylabel)
+    ax = fig.axes[0]
+    ax.set_ylim(floor, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.legend(frameon=False, fontsize="small", loc="lower right")
     return fig

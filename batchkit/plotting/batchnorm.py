@@ -1,23 +1,40 @@
-"""Lesson 05's figures: training curves, per-layer gradient norms and activation bands with and without BN.
+"""Lesson 05's figures: training curves and per-layer gradient norms over seeds, and one unit's input distribution
+over training (quantile bands).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..mlp import ClassifierHistory
 from .common import OKABE_ITO, new_figure
 
 
-def plot_classifier_curves(histories: dict[str, ClassifierHistory]) -> Figure:
-    """Two panels against epochs: training loss (log y) and test accuracy, one line per run."""
+def _draw_seeds(ax: Axes, x: np.ndarray, values: np.ndarray, colour: str, label: str, style: str = "-") -> None:
+    """Every row of ``values`` (shape (seeds, len(x))) thin, their median bold, their range shaded."""
+    for row in values:
+        ax.plot(x, row, style, color=colour, alpha=0.35, linewidth=0.8)
+    ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+    ax.plot(x, np.median(values, axis=0), style, color=colour, linewidth=2.0, marker="o", markersize=3, label=label)
+
+
+def plot_classifier_curves(runs: dict[str, list[ClassifierHistory]]) -> Figure:
+    """Two panels against epochs, training loss (log y) and test accuracy: every seed thin, the median bold.
+
+    Parameters
+    ----------
+    runs : dict of str to list of ClassifierHistory
+        One list of runs (one per seed, same number of epochs) per kind of network.
+    """
     fig = new_figure(10.0, 3.6)
     axes = [fig.add_axes((0.07 + k * 0.5, 0.15, 0.4, 0.72)) for k in range(2)]
-    for (name, h), colour in zip(histories.items(), OKABE_ITO):
-        epochs = np.arange(len(h.loss))
-        axes[0].plot(epochs, h.loss, color=colour, marker="o", markersize=3, label=name)
-        axes[1].plot(epochs, h.test_accuracy, color=colour, marker="o", markersize=3, label=name)
+    for (name, histories), colour in zip(runs.items(), OKABE_ITO):
+        epochs = np.arange(len(histories[0].loss))
+        label = f"{name}: median and each of {len(histories)} seeds"
+        _draw_seeds(axes[0], epochs, np.array([h.loss for h in histories]), colour, label)
+        _draw_seeds(axes[1], epochs, np.array([h.test_accuracy for h in histories]), colour, label)
     axes[0].set_yscale("log")
     axes[0].set_ylabel("training loss (cross-entropy, nats)")
     axes[1].set_ylabel("test accuracy (fraction correct)")
@@ -29,48 +46,51 @@ def plot_classifier_curves(histories: dict[str, ClassifierHistory]) -> Figure:
     return fig
 
 
-def plot_gradient_norms(histories: dict[str, ClassifierHistory], epochs: tuple[int, ...] = (0,)) -> Figure:
-    """Gradient norm of every layer's weights (log y), per run and per chosen epoch."""
+def plot_gradient_norms(runs: dict[str, list[ClassifierHistory]], epochs: tuple[int, ...] = (0,)) -> Figure:
+    """Gradient norm of every layer's weights (log y) at the chosen epochs: every seed thin, the median bold."""
     fig = new_figure(6.5, 3.8)
     ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
-    styles = ["-", "--", ":"]
-    for (name, h), colour in zip(histories.items(), OKABE_ITO):
-        for epoch, style in zip(epochs, styles):
-            layers = np.arange(1, h.gradient_norms.shape[1] + 1)
-            ax.plot(layers, h.gradient_norms[epoch], style, color=colour, marker="o", label=f"{name}, epoch {epoch}")
+    for (name, histories), colour in zip(runs.items(), OKABE_ITO):
+        for epoch, style in zip(epochs, ["-", "--", ":"]):
+            norms = np.array([h.gradient_norms[epoch] for h in histories])
+            _draw_seeds(ax, np.arange(1, norms.shape[1] + 1), norms, colour, f"{name}, epoch {epoch}", style)
     ax.set_yscale("log")
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel("‖∂L/∂W‖ (gradient norm)")
+    ax.set_title("median bold, each seed thin", fontsize="medium")
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
     return fig
 
 
-def plot_activation_bands(history: ClassifierHistory, layer: int, epoch: int, title: str,
+def plot_activation_bands(quantiles: np.ndarray, epoch: int, title: str, ylabel: str,
                           fig: Figure | None = None) -> Figure:
-    """Quantile bands (5-95% and 25-75%, and the median) of one hidden layer's activation input over training.
+    """One unit's input distribution over training: 5-95% and 25-75% bands and the median, one epoch marked.
 
     Parameters
     ----------
-    history : ClassifierHistory
-        ``activation_quantiles`` of shape (epochs + 1, hidden layers, 5).
-    layer : int
-        Hidden layer, 1-based.
+    quantiles : numpy.ndarray, shape (epochs + 1, 5)
+        The 5, 25, 50, 75 and 95% quantiles after every epoch (index 0 = before training).
     epoch : int
         Marked with a vertical line.
+    title, ylabel : str
     """
+    quantiles = np.asarray(quantiles)
+    if quantiles.ndim != 2 or quantiles.shape[1] != 5:
+        raise ValueError(f"quantiles must have shape (epochs + 1, 5), got {quantiles.shape}")
     fig = new_figure(6.5, 3.8) if fig is None else fig
     fig.clear()
-    ax = fig.add_axes((0.13, 0.15, 0.82, 0.72))
-    q = history.activation_quantiles[:, layer - 1, :]
-    epochs = np.arange(len(q))
-    ax.fill_between(epochs, q[:, 0], q[:, 4], color=OKABE_ITO[4], alpha=0.35, linewidth=0, label="5% to 95%")
-    ax.fill_between(epochs, q[:, 1], q[:, 3], color=OKABE_ITO[0], alpha=0.45, linewidth=0, label="25% to 75%")
-    ax.plot(epochs, q[:, 2], color="black", linewidth=1.5, label="median")
+    ax = fig.add_axes((0.12, 0.15, 0.6, 0.72))
+    epochs = np.arange(len(quantiles))
+    ax.fill_between(epochs, quantiles[:, 0], quantiles[:, 4], color=OKABE_ITO[4], alpha=0.35, linewidth=0,
+                    label="5% to 95%")
+    ax.fill_between(epochs, quantiles[:, 1], quantiles[:, 3], color=OKABE_ITO[0], alpha=0.45, linewidth=0,
+                    label="25% to 75%")
+    ax.plot(epochs, quantiles[:, 2], color="black", linewidth=1.5, label="median")
     ax.axvline(epoch, color=OKABE_ITO[5], linestyle="--", linewidth=1.2, label=f"epoch {epoch}")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("input of the activation (pre-activation z)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize="medium")
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False, fontsize="small", loc="upper right")
+    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig

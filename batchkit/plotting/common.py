@@ -56,41 +56,72 @@ def plot_sweep(values: list, series: dict[str, np.ndarray], xlabel: str, ylabel:
     return fig
 
 
-def plot_throughput(batch_sizes: np.ndarray, rates: dict[str, np.ndarray], spread: dict[str, np.ndarray] | None = None,
-                    title: str = "") -> Figure:
+def plot_throughput(batch_sizes: np.ndarray, rates: dict[str, np.ndarray | Replicates],
+                    spread: dict[str, np.ndarray] | None = None, title: str = "", *,
+                    xlabel: str = "batch size b (samples)") -> Figure:
     """Samples per second against batch size, one line per method, log-log.
 
     Parameters
     ----------
-    batch_sizes : numpy.ndarray, shape (k,)
-    rates : dict of str to numpy.ndarray, shape (k,)
-        Median samples per second for each method.
+    batch_sizes : numpy.ndarray of int, shape (k,)
+    rates : dict of str to numpy.ndarray of shape (k,), or to Replicates
+        Median samples per second for each method; or one row of shape (k,) per independent repeat
+        (:class:`~batchkit.seeds.Replicates`), drawn as every repeat thin, the median bold and the range shaded.
     spread : dict of str to numpy.ndarray, shape (2, k), optional
-        Lower and upper quartiles of the rate, drawn as a band.
+        Lower and upper quartiles of an array rate, drawn as a band.
+    title, xlabel : str
+        Title above the axes; label of the batch-size axis.
     """
+    repeated = any(isinstance(rate, Replicates) for rate in rates.values())
     fig = new_figure(6.5, 3.8)
-    ax = fig.add_axes((0.13, 0.14, 0.83, 0.76))
+    # With every repeat drawn no corner of the axes stays free, so their legend goes below the axes.
+    ax = fig.add_axes((0.13, 0.34, 0.83, 0.58) if repeated else (0.13, 0.14, 0.83, 0.76))
+    x = np.asarray(batch_sizes)
     for (name, rate), colour, marker in zip(rates.items(), OKABE_ITO, "os^Dv"):
-        ax.plot(batch_sizes, rate, marker=marker, color=colour, label=name)
+        if isinstance(rate, Replicates):
+            _draw_repeats(ax, x, rate, colour, marker, name)
+            continue
+        ax.plot(x, rate, marker=marker, color=colour, label=name)
         if spread is not None and name in spread:
-            ax.fill_between(batch_sizes, spread[name][0], spread[name][1], color=colour, alpha=0.2, linewidth=0)
-    ax.set_xscale("log", base=2)
-    # Plain numbers, not 2^k; with many sizes (127, 128, 129...) only the powers of two are labelled.
-    ticks = [b for b in batch_sizes if len(batch_sizes) <= 10 or (b & (b - 1)) == 0]
-    ax.set_xticks(ticks, [str(b) for b in ticks])
-    ax.minorticks_off()
-    ax.set_yscale("log")
-    ax.set_xlabel("batch size b (samples)")
-    ax.set_ylabel("throughput (samples / s)")
-    ax.grid(True, which="major", alpha=0.3)
+            ax.fill_between(x, spread[name][0], spread[name][1], color=colour, alpha=0.2, linewidth=0)
+    _throughput_axes(ax, x, width_inches=0.83 * 6.5)
+    ax.set_xlabel(xlabel)
     handles, labels = ax.get_legend_handles_labels()
     if spread:
         handles.append(Patch(facecolor="grey", alpha=0.3, linewidth=0))
         labels.append("shaded: quartiles over the repeats")
-    ax.legend(handles, labels, frameon=False)
+    if repeated:
+        handles.append(Patch(facecolor="grey", alpha=0.3, linewidth=0))
+        labels.append("shaded: range over the repeats; thin lines: each repeat")
+        fig.legend(handles, labels, frameon=False, fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.0))
+    else:
+        ax.legend(handles, labels, frameon=False)
     if title:
         ax.set_title(title, fontsize="medium")
     return fig
+
+
+def _draw_repeats(ax, x: np.ndarray, runs: Replicates, colour: str, marker: str, name: str) -> None:
+    """Every repeat as a thin line, the range as a band, the median bold with markers."""
+    for row in runs.values:
+        ax.plot(x, row, color=colour, alpha=0.35, linewidth=0.8)
+    ax.fill_between(x, runs.low, runs.high, color=colour, alpha=0.2, linewidth=0)
+    ax.plot(x, runs.median, marker=marker, color=colour, linewidth=2.0,
+            label=f"{name}: median of {len(runs.seeds)} repeats")
+
+
+def _throughput_axes(ax, x: np.ndarray, width_inches: float) -> None:
+    """Log-log axes labelled with plain batch sizes: all of them, or only the powers of two where they would crowd."""
+    ax.set_xscale("log", base=2)
+    positions = np.log2(np.sort(x).astype(float))
+    span = positions[-1] - positions[0]
+    crowded = span > 0 and np.min(np.diff(positions)) / span * width_inches < 0.15  # closer than 0.15 inch
+    ticks = [b for b in x if not crowded or (b & (b - 1)) == 0]
+    ax.set_xticks(ticks, [str(b) for b in ticks])
+    ax.minorticks_off()
+    ax.set_yscale("log")
+    ax.set_ylabel("throughput (samples / s)")
+    ax.grid(True, which="major", alpha=0.3)
 
 
 def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, ylabel: str, *, logx: bool = True,
