@@ -99,3 +99,25 @@ def check_array(name: str, value: object, *, ndim: tuple[int, ...]) -> np.ndarra
         expected = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name} must be {expected}, got an array of shape {array.shape} ({array.ndim}-D)")
     return array
+
+
+def check_finite(name: str, array: np.ndarray) -> np.ndarray:
+    """Return ``array`` if every value is finite, else raise: NaN or infinity in data is a data problem, and must
+    be reported as one before any work (not later, as a diverged loss that looks like a learning-rate problem)."""
+    finite = np.isfinite(array)
+    if not np.all(finite):
+        bad = int(np.size(finite) - np.count_nonzero(finite))
+        raise ValueError(f"{name} holds {bad} non-finite value(s) (NaN or infinity): check the data before training")
+    return array
+
+
+def check_symmetric_matrix(name: str, value: object) -> np.ndarray:
+    """Return ``value`` as a square 2-D float array, else raise (a Hessian, for example)."""
+    matrix = check_array(name, value, ndim=(2,))
+    if matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
+    return check_finite(name, matrix.astype(float))
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs learned state was called before ``fit`` (scikit-learn's convention and class bases)."""

@@ -76,7 +76,7 @@ def memory_by_batch_size(batch_sizes: Sequence[int], hidden: Sequence[int] = (25
     """
     if len(batch_sizes) == 0:
         raise ValueError("batch_sizes is empty: give at least one batch size")
-    sizes = tuple(check_positive_int("batch size", size) for size in batch_sizes)
+    sizes = tuple(check_positive_int("batch_sizes[i]", size) for size in batch_sizes)
     widths = tuple(check_positive_int("hidden width", width) for width in hidden)
     return _memory_by_batch_size(sizes, widths)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array
+from ._validation import NotFittedError, check_array
 from .statistics import batch_mean_var
 
 
@@ -70,7 +70,7 @@ class Centerer:
 
     def _checked(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "mean_"):
-            raise RuntimeError("this Centerer is not fitted yet: call fit(X_train) before transform")
+            raise NotFittedError("this Centerer is not fitted yet: call fit(X_train) before transform")
         X = check_array("X", X, ndim=(2,))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import as_generator, check_positive_int, check_real, check_symmetric_matrix
 from .centering import batch_center
 from .linreg import as_features, hessian, least_squares, loss
 from .training import train
@@ -33,7 +34,7 @@ MAX_STEPS = 10**15
 
 def condition_number(H: np.ndarray) -> float:
     """``λmax / λmin`` of a symmetric positive definite matrix."""
-    eigenvalues = np.linalg.eigvalsh(H)
+    eigenvalues = np.linalg.eigvalsh(check_symmetric_matrix("H", H))
     return float(eigenvalues[-1] / eigenvalues[0])
 
 
@@ -76,11 +77,11 @@ def steps_to_tolerance(H: np.ndarray, start_error: np.ndarray, learning_rate: fl
     ValueError
         If the learning rate is not stable (``>= 2 / λmax``): gradient descent would diverge.
     """
-    eigenvalues = np.linalg.eigvalsh(H)
-    if not 0 < learning_rate < 2.0 / eigenvalues[-1]:
-        raise ValueError(
-            f"learning rate {learning_rate:.3g} diverges here: it must be between 0 and 2/λmax = {2 / eigenvalues[-1]:.3g}"
-        )
+    eigenvalues = np.linalg.eigvalsh(check_symmetric_matrix("H", H))
+    check_real("tolerance", tolerance, low=0.0)
+    if not 0 < check_real("learning_rate", learning_rate, low=0.0) < 2.0 / eigenvalues[-1]:
+        raise ValueError(f"learning_rate {learning_rate:.3g} diverges here: it must be between 0 and "
+                         f"2/λmax = {2 / eigenvalues[-1]:.3g}")
     low, high = 0, 1
     while excess_loss_after(H, start_error, learning_rate, high) > tolerance:
         low, high = high, high * 2
@@ -198,10 +199,10 @@ def offset_regression_data(offset: float, n: int = 100, seed: int = 0,
 
     The same seed gives the same noise for every offset and spread, so only they change between problems.
     """
-    if not spread > 0:
-        raise ValueError(f"spread must be positive (it is the standard deviation of x), got {spread!r}")
-    rng = np.random.default_rng(seed)
-    noise_x, noise_y = rng.standard_normal(n), rng.standard_normal(n)
+    check_real("offset", offset, low=-np.inf)
+    check_real("spread", spread, low=0.0)  # the standard deviation of x
+    rng = as_generator(seed)
+    noise_x, noise_y = rng.standard_normal(check_positive_int("n", n)), rng.standard_normal(n)
     x = offset + spread * noise_x
     return x, 2.0 + 0.5 * (x - offset) + 0.1 * noise_y
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import SeedLike, as_generator, check_positive_int
+from ._validation import SeedLike, as_generator, check_positive_int, check_real
 
 
 def synthetic_line(n: int = 200, theta: tuple[float, float] = (1.0, 2.0), noise: float = 0.5,
@@ -17,6 +17,7 @@ def synthetic_line(n: int = 200, theta: tuple[float, float] = (1.0, 2.0), noise:
     y : numpy.ndarray, shape (n,)
     """
     n = check_positive_int("n", n)
+    check_real("noise", noise, low=0.0, low_inclusive=True)  # a standard deviation
     rng = as_generator(seed)
     x = rng.uniform(-2.0, 2.0, n)
     return x, theta[0] + theta[1] * x + noise * rng.standard_normal(n)
@@ -53,6 +54,7 @@ def digits_split(test_fraction: float = 0.25, seed: SeedLike = 0) -> tuple[np.nd
     X_train, X_test : numpy.ndarray, shape (m, 64)
     y_train, y_test : numpy.ndarray of int, shape (m,)
     """
+    check_real("test_fraction", test_fraction, low=0.0, high=0.9)
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:  # pragma: no cover - depends on the environment

@@ -86,6 +86,8 @@ def loss_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[
 def hessian(X: np.ndarray) -> np.ndarray:
     """The Hessian of ``J``, ``[1 x]ᵀ[1 x] / m``: shape (d + 1, d + 1). Constant, because ``J`` is quadratic."""
     X = as_features(X)
+    if len(X) == 0:
+        raise ValueError("X holds no samples: the Hessian averages over at least one")
     design = np.hstack([np.ones((len(X), 1)), X])
     return design.T @ design / len(X)
 
@@ -93,6 +95,8 @@ def hessian(X: np.ndarray) -> np.ndarray:
 def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The θ that minimizes ``J`` (solved directly, for drawing the optimum): shape (d + 1,)."""
     X = as_features(X)
+    if len(X) == 0:
+        raise ValueError("X holds no samples: least squares needs at least one")
     design = np.hstack([np.ones((len(X), 1)), X])
     return np.linalg.lstsq(design, _targets(y, X), rcond=None)[0]
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import activations
-from ._validation import SeedLike, as_generator, check_choice
+from ._validation import (SeedLike, as_generator, check_array, check_bool, check_choice, check_finite,
+                          check_positive_int, check_real)
 from .batchnorm import BatchNorm1d
 from .linear import linear_backward, linear_forward
 from .losses import softmax_cross_entropy
@@ -53,8 +54,12 @@ class MLP:
 
     def __post_init__(self) -> None:
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
-        if len(self.sizes) < 2 or any(int(s) < 1 for s in self.sizes):
-            raise ValueError(f"sizes must list at least an input and an output size, all >= 1, got {self.sizes}")
+        if isinstance(self.sizes, (str, bytes)) or np.ndim(self.sizes) != 1 or len(self.sizes) < 2:
+            raise ValueError(f"sizes must list at least an input and an output size, got {self.sizes!r}")
+        self.sizes = [check_positive_int(f"sizes[{k}]", size) for k, size in enumerate(self.sizes)]
+        check_bool("batchnorm", self.batchnorm)
+        if self.init_scale is not None:
+            check_real("init_scale", self.init_scale, low=0.0)  # a standard deviation
         rng = as_generator(self.seed)
         self.weights, self.biases, self.norms = [], [], []
         for k, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
@@ -138,7 +143,12 @@ class MLP:
         return loss, dW, db
 
     def sgd_step(self, dW: list[np.ndarray], db: list[np.ndarray], learning_rate: float) -> None:
-        """``θ := θ - α ∂L/∂θ`` for every weight, bias, and BN γ and β."""
+        """``θ := θ - α ∂L/∂θ`` for every weight, bias, and BN γ and β. Every shape is checked before any change."""
+        learning_rate = check_real("learning_rate", learning_rate, low=0.0, low_inclusive=True)
+        for name, gradients, parameters in (("dW", dW, self.weights), ("db", db, self.biases)):
+            if len(gradients) != self.depth or any(np.shape(g) != p.shape for g, p in zip(gradients, parameters)):
+                raise ValueError(f"{name} must hold {self.depth} arrays of shapes {[p.shape for p in parameters]}, "
+                                 f"got shapes {[np.shape(g) for g in gradients]}")
         for k in range(self.depth):
             self.weights[k] -= learning_rate * dW[k]
             if self.norms[k] is None:
@@ -225,6 +235,12 @@ def train_classifier(model: MLP, X: np.ndarray, y: np.ndarray, *, batch_size: in
     """
     from .sampling import iter_epochs  # the batching of lesson 01
 
+    check_real("learning_rate", learning_rate, low=0.0)
+    for name, data, targets in (("X", X, y), ("X_test", X_test, y_test)):
+        check_finite(name, check_array(name, data, ndim=(2,)))
+        if np.shape(targets) != (len(data),):
+            raise ValueError(f"{'y' if name == 'X' else 'y_test'} must hold one label per sample of {name}: expected "
+                             f"shape ({len(data)},), got {np.shape(targets)}")
     rng = as_generator(seed)
     probe = rng.choice(len(X), size=min(probe_size, len(X)), replace=False)
     records, measured = [], []

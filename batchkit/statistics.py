@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_generator, check_array, check_nonnegative_int, check_positive_int
+from ._validation import as_generator, check_array, check_nonnegative_int, check_positive_int, check_real
 from .loader import sample_axis
 
 
@@ -175,7 +175,9 @@ def batch_mean_std(sigma: float, n: int, batch_size: int) -> float:
     ``σ / √b · √((n - b) / (n - 1))``, with ``σ`` the population standard deviation (ddof=0). The second factor,
     the finite-population correction, is 1 for ``b = 1`` and 0 for ``b = n`` (the full batch has no noise).
     """
-    if not 1 <= batch_size <= n:
+    sigma = check_real("sigma", sigma, low=0.0, low_inclusive=True)
+    n, batch_size = check_positive_int("n", n), check_positive_int("batch_size", batch_size)
+    if batch_size > n:
         raise ValueError(f"batch_size must be between 1 and n={n}, got {batch_size}")
     correction = np.sqrt((n - batch_size) / (n - 1)) if n > 1 else 0.0
     return float(sigma / np.sqrt(batch_size) * correction)

@@ -70,7 +70,7 @@ def measure_throughput(
         installs; without it the setting is recorded as not applied). None leaves it alone.
     """
     repeats = check_positive_int("repeats", repeats)
-    sizes = np.array([check_positive_int("batch size", b) for b in batch_sizes])
+    sizes = np.array([check_positive_int("batch_sizes[i]", b) for b in batch_sizes])
     if not methods:
         raise ValueError("methods is empty: give at least one function to time")
     batches = {b: make_batch(int(b)) for b in sizes}
@@ -190,7 +190,7 @@ def compare_with_neighbours(step: Callable[[np.ndarray], Any], make_batch: Calla
     blas_threads : int or None
         BLAS threads while timing.
     """
-    sizes = np.array([check_positive_int("batch size", b) for b in batch_sizes])
+    sizes = np.array([check_positive_int("batch_sizes[i]", b) for b in batch_sizes])
     if len(sizes) == 0 or sizes.min() < 2:
         raise ValueError(f"batch_sizes must be a non-empty list of sizes >= 2 (b - 1 is timed too), got {batch_sizes}")
     offsets = (-1, 0, 1, 0, 0)  # below, b, above, and b twice more for the noise floor
@@ -216,6 +216,7 @@ def blas_thread_limit(threads: int | None):
     if threads is None:
         yield False
         return
+    check_positive_int("threads", threads)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import SeedLike, check_bool, check_choice, check_nonnegative_int, check_positive_int
+from ._validation import SeedLike, check_bool, check_choice, check_finite, check_nonnegative_int, check_positive_int
 from .counting import batches_per_epoch
 from .linreg import as_features, check_theta, loss, loss_and_gradient
 from .sampling import iter_epochs
@@ -145,10 +145,11 @@ def train(
     -------
     History
     """
-    X = as_features(X)
+    X = check_finite("X", as_features(X))
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (len(X),):
         raise ValueError(f"y has shape {y.shape} but X has {len(X)} samples: expected y of shape ({len(X)},)")
+    check_finite("y", y)
     epochs = check_nonnegative_int("epochs", epochs)
     check_bool("shuffle", shuffle)
     eval_every = None if eval_every is None else check_positive_int("eval_every", eval_every)

@@ -111,5 +111,5 @@ def test_memory_measurement_is_shared_read_only_and_accepts_lists():
     assert not peaks.flags.writeable
     with pytest.raises(ValueError):
         peaks[0] = 0
-    with pytest.raises(ValueError, match="batch size"):
+    with pytest.raises(ValueError, match=r"batch_sizes\[i\]"):
         memory_by_batch_size([4, 0])

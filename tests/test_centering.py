@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from batchkit._validation import NotFittedError
 from batchkit.centering import Centerer, batch_center
 
 data = arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 5)), elements=st.floats(-1e4, 1e4))
@@ -29,7 +30,7 @@ def test_centerer_round_trip_and_training_mean(X):
 def test_state_is_set_only_by_fit():
     centerer = Centerer()
     assert repr(centerer) == "Centerer(not fitted)"
-    with pytest.raises(RuntimeError, match="not fitted yet: call fit"):
+    with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
         centerer.transform(np.ones((2, 2)))
     centerer.fit(np.ones((3, 2)))
     assert repr(centerer) == "Centerer(fitted on 2 features)"

@@ -85,7 +85,7 @@ def test_spread_one_keeps_the_original_data():
     x, y = offset_regression_data(7.0, n=30, seed=4)
     np.testing.assert_allclose(x, 7.0 + noise_x, rtol=1e-15)
     np.testing.assert_allclose(y, 2.0 + 0.5 * noise_x + 0.1 * noise_y, rtol=1e-12)
-    with pytest.raises(ValueError, match="spread must be positive"):
+    with pytest.raises(ValueError, match=r"spread must be in \(0, inf\]"):
         offset_regression_data(1.0, spread=0.0)
 
 

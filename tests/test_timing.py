@@ -25,7 +25,7 @@ def test_shapes_order_and_settings():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="methods is empty"):
         measure_throughput({}, lambda b: np.zeros(b), [1])
-    with pytest.raises(ValueError, match="batch size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"batch_sizes\[i\] must be a positive integer"):
         measure_throughput({"a": len}, lambda b: np.zeros(b), [0])
 
 
