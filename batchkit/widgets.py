@@ -17,6 +17,7 @@ batchkit's error message in the summary line instead of a traceback.
 
 from __future__ import annotations
 
+import gc
 import io
 import time
 import warnings
@@ -52,6 +53,15 @@ from .worked_example import example_tables, linear_relu_steps, worked_example
 Drawing = tuple[Figure | tuple[bytes, int], str, Any]
 
 PNG_DPI = 80  # enough for a lecture projector; higher DPI makes every redraw slower
+
+# Why: a redraw allocates many short-lived matplotlib objects, which sets off the cyclic garbage collector, and a full
+# collection walks every object alive. After numpy, matplotlib, ipywidgets and the kernel are imported that is
+# hundreds of thousands of long-lived objects, and one collection took about 100 ms in the middle of a redraw
+# (benchmarks/bench_widgets.py prints the share of time spent in gc). gc.freeze() moves the objects alive now out of
+# the collector's sight; collections then walk only what was made later. The price: a reference cycle among those
+# objects would never be freed, but they are the modules, classes and kernel state loaded so far, which live as long
+# as the kernel anyway.
+gc.freeze()
 
 
 class LessonView(widgets.VBox):

@@ -13,7 +13,7 @@ can make a single update much slower than the others.
 
 Goal (issue "Widgets that verifiably work"): median < 100 ms and p95 < 200 ms for every view.
 
-Run: ``python benchmarks/bench_widgets.py``
+Run: ``python benchmarks/bench_widgets.py [VIEW ...]`` (every view by default, or the views named).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import gc  # noqa: E402
 import platform  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
@@ -109,8 +110,13 @@ def main() -> int:
     print(f"goal per view: median < {MEDIAN_GOAL_MS:.0f} ms and p95 < {P95_GOAL_MS:.0f} ms")
     print(f"{'view':16} {'updates':>7} {'rejected':>8} {'median ms':>9} {'p95 ms':>7} {'med/goal':>8} "
           f"{'p95/goal':>8} {'gc %':>5}  {'verdict':7}  worst update (ms, of which gc)")
+    views = sys.argv[1:] or list(REGISTRY)
+    unknown = sorted(set(views) - set(REGISTRY))
+    if unknown:
+        raise SystemExit(f"unknown view(s) {unknown}; the views are {sorted(REGISTRY)}")
     clock, failures = GcClock(), []
-    for name, build in REGISTRY.items():
+    for name in views:
+        build = REGISTRY[name]
         updates = measure(build(), clock)
         if not updates:
             print(f"{name:16} no control to sweep")
