@@ -52,6 +52,7 @@ __all__ = [
     "draw_loss_contours",
     "new_figure",
     "plot_accuracy_replicates",
+    "plain_log_ticks",
     "plot_activation_bands",
     "plot_batch_assignment",
     "plot_batch_axes",

@@ -12,12 +12,20 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from ..seeds import Replicates
 
 #: Okabe & Ito (2008) colour-blind-safe palette, for categorical lines.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 UNUSED_GREY = "#DDDDDD"
+
+
+def plain_log_ticks(axis) -> None:
+    """Label a logarithmic axis with plain numbers (20, 50, 100, 200), not 2×10¹: students read them at a glance."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(
+        lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "25" else ""))  # label 2s and 5s between decades
 
 
 def new_figure(width: float = 8.0, height: float = 3.2) -> Figure:
@@ -167,6 +175,7 @@ def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, yl
         ax.minorticks_off()
     if logy:
         ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
