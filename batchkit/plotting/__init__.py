@@ -35,7 +35,8 @@ from .centering import (
     plot_steps_vs_offset,
     plot_weight_paths,
 )
-from .common import OKABE_ITO, UNUSED_GREY, axes_with_colorbar, new_figure, plot_replicates, plot_sweep, plot_throughput
+from .common import (OKABE_ITO, UNUSED_GREY, axes_with_colorbar, new_figure, plain_log_ticks, plot_replicates,
+                     plot_sweep, plot_throughput)
 from .descent import (
     plot_budget_comparison,
     plot_fair_comparison,
