@@ -45,3 +45,16 @@ def test_sizes_with_room_between_them_are_all_labelled():
 def test_the_batch_size_axis_can_be_labelled_without_a_letter():
     ax = plot_throughput([1, 2, 4], {"batched": np.ones(3)}, xlabel="batch size (samples)").axes[0]
     assert ax.get_xlabel() == "batch size (samples)"
+
+
+def test_rates_in_thousands_are_divided_and_the_throughput_axis_has_plain_labels():
+    sizes = [1, 2, 4, 8]
+    rates = over_seeds(lambda seed: 4e4 * np.arange(1.0, 5.0) + seed, seeds=5)
+    fig = plot_throughput(sizes, {"batched": rates}, in_thousands=True)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_lines()[5].get_ydata(), 40 * np.arange(1.0, 5.0) + 2e-3)
+    assert ax.get_ylabel() == "throughput (1000 samples / s)"
+    labels = [label.get_text() for label in ax.get_yticklabels() + ax.get_yticklabels(minor=True) if label.get_text()]
+    assert labels and all("×" not in text and "^" not in text for text in labels)
+    assert "100" in labels

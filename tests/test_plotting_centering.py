@@ -10,6 +10,7 @@ from batchkit.plotting.centering import (
     plot_condition_vs_offset,
     plot_errors_along_axes,
     plot_steps_vs_offset,
+    plot_straightness,
     plot_weight_paths,
 )
 from batchkit.seeds import over_seeds
@@ -67,3 +68,12 @@ def test_weight_paths_figure():
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["raw inputs: 3 updates", "best weights w*", "start"]
     assert ax.get_xlabel().startswith("w1") and ax.get_ylabel().startswith("w2")
+
+
+def test_straightness_figure_spans_0_to_1_with_every_seed():
+    rates = [0.01, 0.1, 0.3]
+    runs = over_seeds(lambda seed: np.array([0.6, 0.4, 0.2]) + 0.01 * seed, seeds=5)
+    ax = plot_straightness(rates, {"raw": runs, "centered": over_seeds(lambda seed: np.full(3, 0.7), seeds=5)}).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_ylim()[0] == 0.0 and ax.get_ylim()[1] > 1.0
+    assert "learning rate" in ax.get_xlabel() and "straight" in ax.get_ylabel()
+    assert len(ax.get_legend().get_texts()) == 2

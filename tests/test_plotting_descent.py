@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from batchkit.plotting.descent import plot_budget_comparison, plot_fair_comparison, plot_loss_grid
+from batchkit.plotting.descent import (plot_budget_comparison, plot_fair_comparison, plot_gradient_noise,
+                                       plot_loss_grid)
 from batchkit.seeds import Replicates
 from batchkit.training import train
 
@@ -48,3 +49,15 @@ def test_budget_comparison_panels_and_floor():
 def test_loss_grid_title():
     fig = plot_loss_grid([1, 4], [0.1, 1.0], np.array([[1.0, np.inf], [2.0, 3.0]]), 0.5, 10.0, title="median of 5")
     assert fig.axes[0].get_title().startswith("median of 5 (")
+
+
+def test_gradient_noise_figure_draws_every_seed_and_the_prediction():
+    sizes = np.array([1, 4, 16])
+    predicted = 8.0 / np.sqrt(sizes)
+    measured = Replicates((0, 1, 2), predicted * np.array([[0.9], [1.0], [1.1]]))
+    ax = plot_gradient_noise(sizes, measured, predicted).axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert sum(label.startswith("_") for label in labels) == 3  # one thin line per seed
+    assert any("median" in label for label in labels) and any("predicted" in label for label in labels)
+    assert "mixed units" in ax.get_ylabel()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from batchkit import linreg
 from batchkit.training import train
-from batchkit.tuning import RateStudy, final_losses, largest_lowering_rate, rate_study
+from batchkit.tuning import RateStudy, final_losses, largest_lowering_rate, rate_study, reported_per_budget
 
 
 def data(n=40, seed=0):
@@ -44,6 +44,19 @@ def test_best_rate_is_the_lowest_median_for_each_budget():
     budgets = study.best_per_budget([1, 4, 10])
     assert budgets.values.shape == (3, 3)
     np.testing.assert_array_equal(budgets.values[:, 1], study.after(4).values)
+
+
+def test_reported_per_budget_uses_the_tuned_rate_on_other_seeds():
+    x, y = data()
+    tuning = rate_study(x, y, batch_size=8, learning_rates_=RATES, epochs=10, seeds=(0, 1, 2))
+    picked = sorted({tuning.best_rate(e) for e in (1, 4, 10)})
+    reporting = rate_study(x, y, batch_size=8, learning_rates_=picked, epochs=10, seeds=(3, 4, 5))
+    reported = reported_per_budget(tuning, reporting, [1, 4, 10])
+    assert reported.seeds == (3, 4, 5) and reported.values.shape == (3, 3)
+    for k, e in enumerate((1, 4, 10)):
+        np.testing.assert_array_equal(reported.values[:, k], reporting.after(e, tuning.best_rate(e)).values)
+    with pytest.raises(ValueError, match="learning_rate"):  # a reporting study without the tuned rate
+        reported_per_budget(tuning, rate_study(x, y, batch_size=8, learning_rates_=[100.0], epochs=10, seeds=1), [4])
 
 
 def test_full_batch_runs_are_the_same_on_every_seed():

@@ -15,9 +15,10 @@ from .common import UNUSED_GREY, axes_with_colorbar, new_figure
 def plot_batch_assignment(assignment: BatchAssignment, fig: Figure | None = None) -> Figure:
     """Draw which batch each sample fell into, one row per epoch.
 
-    Each cell is one sample in one epoch, coloured by the number of its batch (dark = early step, bright = late).
-    Grey cells are samples not used in that epoch (dropped by ``drop_last``, or never drawn with replacement);
-    a cross marks a sample drawn more than once in the epoch (only possible with replacement).
+    Each cell is one sample in one epoch, coloured by the number of its batch (dark = early step, bright = late),
+    counted from 1 like the epochs. Grey cells are samples not used in that epoch (dropped by ``drop_last``, or
+    never drawn with replacement); a cross marks a sample drawn more than once in the epoch (only possible with
+    replacement), coloured by the first batch that drew it.
 
     Parameters
     ----------
@@ -45,7 +46,7 @@ def plot_batch_assignment(assignment: BatchAssignment, fig: Figure | None = None
     if len(sample):
         ax.scatter(sample, epoch_row + 1, marker="x", color="white", linewidths=2.5, s=36)
         ax.scatter(sample, epoch_row + 1, marker="x", color="black", linewidths=1.0, s=28,
-                   label="drawn 2+ times in the epoch")
+                   label="drawn 2+ times (colour: its first batch)")
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize="small",
                   borderaxespad=0.1)
     ax.set_xlabel(f"sample index i (0 to {assignment.n - 1})")
@@ -53,11 +54,11 @@ def plot_batch_assignment(assignment: BatchAssignment, fig: Figure | None = None
     ax.set_yticks(np.arange(1, assignment.epochs + 1))
     ticks = np.concatenate([[-1], _few_ticks(count)])
     colorbar = fig.colorbar(mesh, cax=cax, ticks=ticks)
-    colorbar.ax.set_yticklabels(["unused"] + [str(t) for t in ticks[1:]])
+    colorbar.ax.set_yticklabels(["unused"] + [str(t + 1) for t in ticks[1:]])  # batch 1 is the first, like epoch 1
     colorbar.set_label("batch (step) in epoch")
     order = "with replacement" if assignment.replacement else ("shuffled" if assignment.shuffle else "in order")
     drop = ", drop_last" if assignment.drop_last else ""
-    ax.set_title(f"n = {assignment.n}, batch size = {assignment.batch_size}, {order}{drop}", fontsize="medium",
+    ax.set_title(f"n = {assignment.n}, b = {assignment.batch_size}, {order}{drop}", fontsize="medium",
                  loc="left")
     return fig
 
@@ -67,6 +68,6 @@ def _viridis_samples(count: int) -> np.ndarray:
 
 
 def _few_ticks(count: int) -> np.ndarray:
-    """At most about eight integer ticks between 0 and count - 1."""
+    """At most about eight integer ticks between 0 and count - 1 (0-based batch numbers; labelled from 1)."""
     step = max(1, int(np.ceil(count / 8)))
     return np.arange(0, count, step)

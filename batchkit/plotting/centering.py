@@ -47,7 +47,8 @@ def plot_centering_contours(experiment: CenteringExperiment, fig: Figure | None 
 
 def plot_errors_along_axes(experiments: dict[str, CenteringExperiment]) -> Figure:
     """One panel per experiment: the error ``θ - θ*`` along the steep and the flat axis of the bowl at every shown
-    step, relative to its size at step 0 (:func:`batchkit.conditioning.errors_along_axes`).
+    step, divided by its absolute value at step 0 so that it keeps its sign
+    (:func:`batchkit.conditioning.errors_along_axes`).
 
     Parameters
     ----------
@@ -70,7 +71,7 @@ def plot_errors_along_axes(experiments: dict[str, CenteringExperiment]) -> Figur
         ax.set_xlabel("gradient descent step t")
         ax.grid(True, alpha=0.3)
         if k == 0:
-            ax.set_ylabel("error θ - θ* along one axis\n(relative to its size at t = 0)")
+            ax.set_ylabel("error θ - θ* along one axis,\ndivided by |error at t = 0|")
         else:
             ax.tick_params(labelleft=False)
     handles, labels = fig.axes[0].get_legend_handles_labels()
@@ -140,6 +141,25 @@ def plot_condition_vs_offset(offsets: list, conditions: dict[str, Replicates]) -
     ax.plot(c, anchor * (c / max(offsets)) ** 4, "--", color=OKABE_ITO[7], linewidth=1.0,
             label="slope 4: κ ∝ c⁴")
     ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_straightness(learning_rates: list[float], straightness: dict[str, Replicates]) -> Figure:
+    """Straightness of the weights' path (:func:`batchkit.conditioning.path_straightness`) against a learning rate
+    shared by the settings compared, every seed shown; the y axis spans 0 to 1, the legend sits above the lines.
+
+    Parameters
+    ----------
+    learning_rates : list of float, length k
+    straightness : dict of str to Replicates
+        One series per setting, results of shape (k,) per seed.
+    """
+    fig = plot_replicates(learning_rates, straightness, "learning rate α (the same for every setting)",
+                          "straightness of the 1st epoch's path (1 = straight)", logx=True)
+    ax = fig.axes[0]
+    ax.set_ylim(0.0, 1.25)  # straightness lies in [0, 1]; the space above holds the legend
+    ax.set_yticks(np.linspace(0.0, 1.0, 6))
+    ax.legend(frameon=False, fontsize="small", loc="upper center")
     return fig
 
 

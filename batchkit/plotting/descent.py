@@ -106,7 +106,7 @@ def plot_budget_comparison(budgets: list[int], panels: dict[str, dict[str, Repli
     ----------
     budgets : list of int, length k
     panels : dict of str to dict of str to Replicates
-        Panel title to {method: per-seed results of shape (k,)} (:meth:`batchkit.tuning.RateStudy.best_per_budget`).
+        Panel title to {method: per-seed results of shape (k,)} (:func:`batchkit.tuning.reported_per_budget`).
         Every seed is a thin line, the median bold, the range shaded.
     floor : float
         Values below it (exact solutions, up to rounding) are drawn at it, on a dotted line, so that the log axis can
@@ -129,7 +129,7 @@ def plot_budget_comparison(budgets: list[int], panels: dict[str, dict[str, Repli
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("budget: epochs of training")
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("J - J* at the best α for the budget (units of y²)")
+    axes[0].set_ylabel("J - J* at the α tuned for the budget (units of y²)")
     low, high = min(ax.get_ylim()[0] for ax in axes), max(ax.get_ylim()[1] for ax in axes)
     for ax in axes:
         ax.set_ylim(low, high)
@@ -186,23 +186,32 @@ def plot_loss_grid(batch_sizes: list[int], learning_rates: list[float], final_lo
     return fig
 
 
-def plot_gradient_noise(batch_sizes: np.ndarray, measured: np.ndarray, predicted: np.ndarray) -> Figure:
-    """Measured mini-batch gradient noise against batch size, with the predicted ``1/√b`` law (log-log)."""
+def plot_gradient_noise(batch_sizes: np.ndarray, measured: Replicates, predicted: np.ndarray) -> Figure:
+    """Measured mini-batch gradient noise against batch size, every seed shown, with the predicted ``1/√b`` law.
+
+    Parameters
+    ----------
+    batch_sizes : numpy.ndarray of int, shape (k,)
+    measured : Replicates
+        :func:`batchkit.linreg.gradient_noise` per seed, shape (k,) each: thin lines, the median bold, the range shaded.
+    predicted : numpy.ndarray, shape (k,)
+    """
     fig = new_figure(6.0, 3.8)
-    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
-    ax.plot(batch_sizes, measured, "o", color=OKABE_ITO[0], label="measured RMS |g_batch - g|")
-    ax.plot(batch_sizes, predicted, "-", color=OKABE_ITO[1], label="σ/√b · √((n-b)/(n-1))")
+    ax = fig.add_axes((0.15, 0.15, 0.8, 0.75))
+    _draw_seeds(ax, np.asarray(batch_sizes), measured.values, OKABE_ITO[0], marker="o", band=True,
+                label=f"measured RMS |g_batch - g|: median, range, each of {len(measured.seeds)} seeds")
+    ax.plot(batch_sizes, predicted, "--", color=OKABE_ITO[1], label="predicted σ/√b · √((n-b)/(n-1))")
     ax.set_xscale("log", base=2)
     ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
     ax.minorticks_off()
     ax.set_yscale("log")
-    values = np.concatenate([measured, predicted])
+    values = np.concatenate([measured.values.ravel(), predicted])
     decades = 10.0 ** np.arange(np.floor(np.log10(values.min())), np.ceil(np.log10(values.max())) + 1)
     ticks = [t for t in np.outer(decades, [1, 2, 5]).ravel() if values.min() / 1.2 <= t <= values.max() * 1.2]
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("batch size b (samples)")
-    ax.set_ylabel("gradient noise (units of the gradient)")
+    ax.set_ylabel("RMS |g_batch - g|: norm over ∂J/∂θ0 (units of y)\nand ∂J/∂θ1 (units of y·x), mixed units")
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
     return fig

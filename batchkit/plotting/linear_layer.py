@@ -60,7 +60,8 @@ def _draw_table(ax, table, left, rows, known, used, computed) -> None:
 
 
 def plot_batch_axes(Z: np.ndarray, b: np.ndarray) -> Figure:
-    """Three panels: the batch sum down axis 0, the per-sample sum along axis 1, and the bias broadcast to every row.
+    """Three panels: the batch sum down axis 0, the per-sample sum along axis 1, and the bias broadcast to every row
+    (what ``Z + b`` adds to ``Z``; the sum itself is not drawn).
 
     Parameters
     ----------
@@ -103,7 +104,7 @@ def plot_batch_axes(Z: np.ndarray, b: np.ndarray) -> Figure:
     _draw_table(ax, stretched, 0, batch, everything, ~first_row, first_row)
     ax.set_xlim(-1.6, features + 0.2)
     ax.set_ylim(batch + 1.6, -1.4)
-    ax.set_title("batch add: Z + b\nb (top row) is repeated for every row", fontsize="small")
+    ax.set_title("batch add: b broadcast for Z + b\nb (top row) copied to every row", fontsize="small")
     ax.text(-0.5, batch + 1.3, f"b ({features},) broadcasts to ({batch}, {features})", fontsize="small",
             va="center")
     ax.set_aspect("equal")
