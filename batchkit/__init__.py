@@ -20,7 +20,8 @@ Where each lesson's ideas live, in lesson order:
   :mod:`~batchkit.datasets`.
 * **05, batch normalization**: :mod:`~batchkit.batchnorm` (forward, backward, :class:`BatchNorm1d`),
   :mod:`~batchkit.activations`, :mod:`~batchkit.losses`, :mod:`~batchkit.mlp` (a small network),
-  :mod:`~batchkit.bn_experiments` (with and without BN, internal covariate shift measured).
+  :mod:`~batchkit.bn_experiments` (with, without and noisy BN), :mod:`~batchkit.bn_shift` (internal covariate
+  shift, measured where normalization cannot hide it).
 * **06, choosing a batch size**: :mod:`~batchkit.batch_size_study` (memory, the digits runs),
   :mod:`~batchkit.steps_to_target` (Shallue et al.), :mod:`~batchkit.noise_scale` (McCandlish et al.),
   :mod:`~batchkit.sharpness` (the Hessian's top eigenvalue).

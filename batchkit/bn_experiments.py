@@ -1,9 +1,8 @@
 """Lesson 05's experiments on the digits data: a deep MLP trained without BN, with BN, and with "noisy" BN.
 
 Every training run is a plain function of its settings, cached, so that the notebook's figures, its sweeps and its
-widget (which only browses the results) share one computation. Two measures of internal covariate shift: how far
-each unit's input distribution moves in one step (:func:`step_drift`) and Santurkar et al.'s gradient-based measure
-(:func:`gradient_shift`).
+widget (which only browses the results) share one computation. The measures of internal covariate shift recorded
+during the measured runs live in :mod:`batchkit.bn_shift` (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,10 +12,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validation import SeedLike, as_generator, check_array, check_choice, check_positive_int, check_real
+from ._validation import SeedLike, as_generator, check_choice, check_positive_int, check_real
 from .batchnorm import BatchNorm1d
 from .datasets import digits_split
-from .mlp import MLP, QUANTILES, ClassifierHistory, Measure, train_classifier
+from .bn_shift import (gradient_shift, layer_quantiles, quantile_drift, shift_measure, step_drift,  # noqa: F401
+                       unit_quantiles, weight_sizes)
+from .mlp import MLP, ClassifierHistory, train_classifier
 from .seeds import Replicates, over_seeds
 
 HIDDEN_LAYERS = 6
@@ -90,113 +91,6 @@ def deep_mlp(batchnorm: bool, activation: str = "sigmoid", init_scale: float | N
         model.norms = [None if norm is None else NoisyBatchNorm1d(WIDTH, seed=np.random.default_rng([seed, k]))
                        for k, norm in enumerate(model.norms)]
     return model
-
-
-def unit_quantiles(z: np.ndarray) -> np.ndarray:
-    """The 5, 25, 50, 75 and 95% quantiles of every unit (column) of ``z`` over the batch.
-
-    Parameters
-    ----------
-    z : numpy.ndarray, shape (N, D)
-
-    Returns
-    -------
-    numpy.ndarray, shape (D, 5)
-    """
-    return np.percentile(z, QUANTILES, axis=0).T
-
-
-def quantile_drift(quantiles: np.ndarray) -> np.ndarray:
-    """How far each unit's distribution moves from one record to the next, in units of its own spread.
-
-    For every unit: the mean absolute change of its five quantiles, divided by its 5-95% width in the earlier
-    record; then the mean over the layer's units. A shift by the whole 5-95% width gives 1.
-
-    Parameters
-    ----------
-    quantiles : numpy.ndarray, shape (records, layers, units, 5)
-        From :func:`unit_quantiles`, for example before and after one training step.
-
-    Returns
-    -------
-    numpy.ndarray, shape (records - 1, layers)
-    """
-    quantiles = check_array("quantiles", quantiles, ndim=(4,))
-    if quantiles.shape[0] < 2 or quantiles.shape[-1] != len(QUANTILES):
-        raise ValueError(f"quantiles must have shape (records >= 2, layers, units, 5), got {quantiles.shape}")
-    before, after = quantiles[:-1], quantiles[1:]
-    width = before[..., -1] - before[..., 0]
-    return (np.abs(after - before).mean(axis=-1) / width).mean(axis=-1)
-
-
-def gradient_shift(model: MLP, X: np.ndarray, y: np.ndarray, learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Santurkar et al.'s internal covariate shift: how a layer's gradient changes when the layers before it step.
-
-    ``G_k`` is the gradient of layer k's weights; ``G'_k`` the same gradient, on the same batch, after one step
-    (``learning_rate``, the gradients of this batch) has updated layers 1 to k - 1 and nothing else. Works on copies.
-
-    Returns
-    -------
-    relative_change : numpy.ndarray, shape (depth - 1,)
-        ``‖G'_k - G_k‖ / ‖G_k‖`` for layers k = 2 ... depth (0 would mean no shift).
-    cosine : numpy.ndarray, shape (depth - 1,)
-        Cosine of the angle between ``G_k`` and ``G'_k`` (1 would mean no change of direction).
-    """
-    reference = copy.deepcopy(model)  # every copy starts from the same state, noise generators included
-    _, dW, db = reference.loss_and_gradients(X, y)
-    relative, cosine = [], []
-    for k in range(1, model.depth):
-        stepped = copy.deepcopy(model)
-        for j in range(k):  # layers before k take their step; layer k and later do not
-            stepped.weights[j] -= learning_rate * dW[j]
-            if stepped.norms[j] is None:
-                stepped.biases[j] -= learning_rate * db[j]
-            else:
-                stepped.norms[j].gamma -= learning_rate * reference.norms[j].dgamma
-                stepped.norms[j].beta -= learning_rate * reference.norms[j].dbeta
-        after = stepped.loss_and_gradients(X, y)[1][k].ravel()
-        before = dW[k].ravel()
-        relative.append(np.linalg.norm(after - before) / np.linalg.norm(before))
-        cosine.append(before @ after / (np.linalg.norm(before) * np.linalg.norm(after)))
-    return np.array(relative), np.array(cosine)
-
-
-def layer_quantiles(model: MLP, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`unit_quantiles` of every hidden layer's linear output (BN's input) and activation input (after BN),
-    in the model's current mode; each of shape (hidden layers, units, 5)."""
-    model.forward(X)
-    return (np.array([unit_quantiles(z) for z in model.linear_outputs]),
-            np.array([unit_quantiles(z) for z in model.activation_inputs]))
-
-
-def step_drift(model: MLP, X: np.ndarray, y: np.ndarray, learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`quantile_drift` over one gradient step of every layer (gradients of this batch), on a copy of the model.
-
-    Returns
-    -------
-    linear_output, activation_input : numpy.ndarray, shape (hidden layers,)
-    """
-    stepped = copy.deepcopy(model)
-    before = layer_quantiles(stepped, X)
-    _, dW, db = stepped.loss_and_gradients(X, y)
-    stepped.sgd_step(dW, db, learning_rate)
-    after = layer_quantiles(stepped, X)
-    return tuple(quantile_drift(np.stack([b, a]))[0] for b, a in zip(before, after))
-
-
-def shift_measure(learning_rate: float) -> Measure:
-    """A ``measure`` for :func:`batchkit.mlp.train_classifier`, on the probe batch in train mode: every hidden
-    unit's quantiles before and after BN (:func:`layer_quantiles`), :func:`step_drift` and :func:`gradient_shift`."""
-
-    def measure(model: MLP, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        linear_output, activation_input = layer_quantiles(copy.deepcopy(model), X)
-        step_linear, step_activation = step_drift(model, X, y, learning_rate)
-        relative, cosine = gradient_shift(model, X, y, learning_rate)
-        return {"linear_output": linear_output, "activation_input": activation_input,
-                "step_drift_linear": step_linear, "step_drift_activation": step_activation,
-                "gradient_change": relative, "gradient_cosine": cosine}
-
-    return measure
 
 
 #: Every trained network, by its settings (measured or not, the training is the same): (model, history, measured).
@@ -294,3 +188,15 @@ def sweep(values: list, setting: str, kinds: tuple[str, ...] = tuple(KINDS), see
         return {kind: np.array([runs[value][kind].test_accuracy[-1] for value in values]) for kind in kinds}
 
     return over_seeds(experiment, seeds, report=report)
+
+
+def best_of_grid(values: list, runs: Replicates) -> tuple[object, Replicates]:
+    """The value of a :func:`sweep` grid with the highest median over the seeds, and the results at that value.
+
+    ``runs`` is one kind's entry of :func:`sweep` (each seed's result of shape (len(values),)).
+    """
+    if np.shape(runs.values)[1:] != (len(values),):
+        raise ValueError(f"runs must hold one result per value of the grid ({len(values)}), got shape "
+                         f"{np.shape(runs.values)}")
+    best = int(np.argmax(runs.median))
+    return values[best], runs[best]

@@ -10,13 +10,16 @@ two gradients,
     H v ≈ (g(θ + εv) - g(θ - εv)) / (2ε),
 
 exact for a quadratic and accurate to O(ε²) otherwise. Power iteration repeats v ← Hv / |Hv|; v turns towards the
-eigenvector of the eigenvalue of largest magnitude, and vᵀHv estimates that eigenvalue.
+eigenvector of the eigenvalue of largest magnitude, and vᵀHv estimates that eigenvalue. When that one is negative
+(away from a minimum), a second power iteration on the shifted H - μI finds the largest. :func:`dense_hessian`
+builds the whole matrix, to check the estimate on a small network.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,9 +74,68 @@ def hessian_vector_product(gradient: Callable[[np.ndarray], np.ndarray], theta: 
     return (gradient(theta + epsilon * vector) - gradient(theta - epsilon * vector)) / (2.0 * epsilon)
 
 
+@dataclass(frozen=True)
+class TopEigenvalue:
+    """Result of :func:`top_hessian_eigenvalue`.
+
+    Attributes
+    ----------
+    value : float
+        The estimate of λ_max, the largest eigenvalue of the Hessian.
+    products : int
+        Hessian-vector products used (two gradients each).
+    converged : bool
+        The last power iteration stopped because its estimate changed by less than ``tolerance``; False when it
+        ran out of iterations (then ``value`` is only the last estimate, and may be far off).
+    """
+
+    value: float
+    products: int
+    converged: bool
+
+
+def power_iteration(product: Callable[[np.ndarray], np.ndarray], vector: np.ndarray, *, iterations: int,
+                    tolerance: float) -> tuple[float, int, bool]:
+    """The eigenvalue of largest magnitude of a symmetric matrix known only through ``product(v) = A v``.
+
+    Repeats v ← Av / |Av|; the Rayleigh quotient vᵀAv estimates the eigenvalue.
+
+    Parameters
+    ----------
+    product : callable
+        v ↦ A v, shape (p,) to (p,), for a symmetric A.
+    vector : numpy.ndarray, shape (p,)
+        Starting vector, not orthogonal to the eigenvector sought (a random one almost surely is not).
+    iterations : int
+        At most this many products.
+    tolerance : float
+        Stop once the estimate changes by less than this fraction between iterations.
+
+    Returns
+    -------
+    estimate, products, converged : float, int, bool
+    """
+    vector = vector / np.linalg.norm(vector)
+    estimate = 0.0
+    for used in range(1, iterations + 1):  # each iteration needs the previous vector
+        image = product(vector)
+        previous, estimate = estimate, float(vector @ image)
+        length = float(np.linalg.norm(image))
+        if length == 0.0:  # v lies in the null space: A v = 0, eigenvalue 0
+            return 0.0, used, True
+        vector = image / length
+        if abs(estimate - previous) <= tolerance * abs(estimate):
+            return estimate, used, True
+    return estimate, iterations, False
+
+
 def top_hessian_eigenvalue(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, *,
-                           iterations: int = 30, tolerance: float = 1e-4, seed: SeedLike = 0) -> float:
-    """The Hessian eigenvalue of largest magnitude at θ, by power iteration on Hessian-vector products.
+                           iterations: int = 100, tolerance: float = 1e-4, seed: SeedLike = 0) -> TopEigenvalue:
+    """λ_max, the largest eigenvalue of the Hessian at θ, by power iteration on Hessian-vector products.
+
+    Power iteration finds the eigenvalue of largest *magnitude*. Away from a minimum the Hessian has negative
+    eigenvalues too, and the most negative one, μ, can win. Then a second power iteration runs on H - μI, whose
+    eigenvalues λ - μ are all ≥ 0 with λ_max - μ the largest, and returns that plus μ.
 
     Parameters
     ----------
@@ -81,7 +143,7 @@ def top_hessian_eigenvalue(gradient: Callable[[np.ndarray], np.ndarray], theta: 
         θ ↦ ∇L(θ), shape (p,) to (p,) (e.g. :func:`gradient_function`).
     theta : numpy.ndarray, shape (p,)
     iterations : int
-        At most this many products (two gradients each).
+        At most this many products per power iteration.
     tolerance : float
         Stop once the estimate changes by less than this fraction between iterations.
     seed : int or numpy.random.Generator
@@ -89,19 +151,37 @@ def top_hessian_eigenvalue(gradient: Callable[[np.ndarray], np.ndarray], theta: 
 
     Returns
     -------
-    float
-        vᵀHv for the final unit vector v. Near a minimum this is λ_max, the sharpness.
+    TopEigenvalue
+        The estimate, the products used, and whether the power iteration converged.
     """
     iterations = check_positive_int("iterations", iterations)
     tolerance = check_real("tolerance", tolerance, low=0.0)
     theta = np.asarray(theta, dtype=float)
-    vector = as_generator(seed).standard_normal(theta.shape)
-    vector /= np.linalg.norm(vector)
-    estimate = 0.0
-    for _ in range(iterations):  # each iteration needs the previous vector
-        product = hessian_vector_product(gradient, theta, vector)
-        previous, estimate = estimate, float(vector @ product)
-        vector = product / np.linalg.norm(product)
-        if abs(estimate - previous) <= tolerance * abs(estimate):
-            break
-    return estimate
+    start = as_generator(seed).standard_normal(theta.shape)
+
+    def product(vector: np.ndarray) -> np.ndarray:
+        return hessian_vector_product(gradient, theta, vector)
+
+    value, used, converged = power_iteration(product, start, iterations=iterations, tolerance=tolerance)
+    if value < 0:  # the most negative eigenvalue won: shift the spectrum to [0, λ_max - value]
+        shift = value
+        top, more, converged = power_iteration(lambda vector: product(vector) - shift * vector, start,
+                                               iterations=iterations, tolerance=tolerance)
+        value, used = top + shift, used + more
+    return TopEigenvalue(value, used, converged)
+
+
+def dense_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
+    """The full Hessian at θ, one column H e_j per parameter from :func:`hessian_vector_product`, symmetrized.
+
+    Costs 2p gradients and p² numbers: for checking :func:`top_hessian_eigenvalue` on small networks only.
+
+    Returns
+    -------
+    numpy.ndarray, shape (p, p)
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim != 1:
+        raise ValueError(f"theta must be 1-D, one entry per parameter, got shape {theta.shape}")
+    columns = np.array([hessian_vector_product(gradient, theta, unit) for unit in np.eye(len(theta))])
+    return (columns + columns.T) / 2

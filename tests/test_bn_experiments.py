@@ -145,8 +145,12 @@ def test_step_drift_is_zero_for_a_step_of_size_zero():
     linear, activation = step_drift(model, X, y, learning_rate=0.0)
     assert linear.shape == activation.shape == (6,)
     assert np.all(linear == 0.0) and np.all(activation == 0.0)
-    noisy_linear, noisy_activation = step_drift(deep_mlp(True, "tanh", noisy=True), X, y, learning_rate=0.0)
-    assert np.all(noisy_activation > 0.01)  # the noise alone moves what the activation sees
+    noisy = deep_mlp(True, "tanh", noisy=True)
+    noisy_linear, noisy_activation = step_drift(noisy, X, y, learning_rate=0.0)
+    assert np.all(noisy_linear == 0.0) and np.all(noisy_activation == 0.0)  # the same draw of the noise twice
+    redrawn_linear, redrawn_activation = step_drift(noisy, X, y, learning_rate=0.0, redraw_noise=True)
+    assert redrawn_linear[0] == 0.0  # the first noise comes after the first BN's input, and reaches the later ones
+    assert np.all(redrawn_activation > 0.01)  # a new draw alone moves what the activation sees
 
 
 def test_measured_runs_train_exactly_like_unmeasured_ones():

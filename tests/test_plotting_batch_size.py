@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from batchkit.plotting.batch_size import (plot_accuracy_replicates, plot_neighbour_comparison, plot_sharpness,
-                                          plot_steps_to_target, plot_tuned_rates)
+                                          plot_steps_to_target, plot_tuned_rates, plot_warmup_sharpness)
 from batchkit.seeds import Replicates
 from batchkit.timing import NeighbourComparison
 
@@ -34,6 +34,7 @@ def test_steps_to_target_draws_the_fit_and_the_noise_band():
     ax = labelled(plot_steps_to_target([1, 2, 4, 8], steps, "steps", fit=(20.0, 4.0), noise_scales=noise))
     assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
     assert any("b_crit = 4" in t.get_text() for t in ax.get_legend().get_texts())
+    assert any("steps twice s_min" in t.get_text() for t in ax.get_legend().get_texts())  # the vertical line
     assert any("10 to 30" in t.get_text() for t in ax.get_legend().get_texts())
 
 
@@ -46,3 +47,18 @@ def test_tuned_rates_and_sharpness_and_accuracies():
     ax = labelled(plot_accuracy_replicates([1, 4], {"train": replicates([[0.99, 0.98]] * 3),
                                                     "test": replicates([[0.97, 0.96]] * 3)}, "accuracy"))
     assert ax.get_ylim() == pytest.approx((0.9, 1.0))
+
+
+def test_warmup_sharpness_draws_the_limit_of_the_rising_rate_and_the_accuracy():
+    steps = [1, 10, 100, 1000]
+    sharpness = replicates([[2, 3, -0.001, 0.5], [2, 4, 1, 0.6], [2.5, 3, 2, 0.4]])  # one value at about 0
+    accuracy = replicates([[0.1, 0.8, 0.1, 0.9], [0.1, 0.7, 0.2, 0.93], [0.2, 0.8, 0.1, 0.9]])
+    rates = 3.2 * np.minimum(1.0, np.array(steps) / 100)
+    fig = plot_warmup_sharpness(steps, sharpness, rates, accuracy, warmup_steps=100, target=0.93)
+    top, bottom = fig.axes
+    assert top.get_yscale() == "log" and bottom.get_xscale() == "log"
+    assert top.get_ylabel() and bottom.get_xlabel() and bottom.get_ylabel()
+    assert len(top.get_legend().get_texts()) == 3 and len(bottom.get_legend().get_texts()) == 2
+    limit = next(line for line in top.get_lines() if line.get_linestyle() == "--")
+    np.testing.assert_allclose(limit.get_ydata(), 2 / rates)
+    assert min(np.min(line.get_ydata()) for line in top.get_lines()[:3]) == 0.01  # floored for the log axis

@@ -6,7 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batchkit.mlp import MLP
-from batchkit.sharpness import flat_parameters, gradient_function, hessian_vector_product, top_hessian_eigenvalue
+from batchkit.batch_size_study import digits_splits
+from batchkit.sharpness import (dense_hessian, flat_parameters, gradient_function, hessian_vector_product,
+                               power_iteration, top_hessian_eigenvalue)
+from batchkit.steps_to_target import HIDDEN
 
 
 def logistic_problem(seed, n=30, d=4):
@@ -44,7 +47,7 @@ def test_property_top_eigenvalue_of_logistic_regression(seed):
     gradient, hessian, theta = logistic_problem(seed)
     exact = np.linalg.eigvalsh(hessian(theta))[-1]  # positive semi-definite: the top one is the largest magnitude
     estimate = top_hessian_eigenvalue(gradient, theta, iterations=500, tolerance=1e-12, seed=seed)
-    np.testing.assert_allclose(estimate, exact, rtol=1e-4)
+    np.testing.assert_allclose(estimate.value, exact, rtol=1e-4)
 
 
 def test_top_eigenvalue_of_a_small_network_matches_its_full_hessian():
@@ -54,10 +57,48 @@ def test_top_eigenvalue_of_a_small_network_matches_its_full_hessian():
     gradient, theta = gradient_function(model, X, labels), flat_parameters(model)
     columns = [hessian_vector_product(gradient, theta, e) for e in np.eye(len(theta))]
     full = (np.array(columns) + np.array(columns).T) / 2
-    eigenvalues = np.linalg.eigvalsh(full)
-    largest_magnitude = eigenvalues[np.argmax(np.abs(eigenvalues))]
+    np.testing.assert_allclose(dense_hessian(gradient, theta), full)
     estimate = top_hessian_eigenvalue(gradient, theta, iterations=2000, tolerance=1e-12)
-    np.testing.assert_allclose(estimate, largest_magnitude, rtol=1e-3)
+    assert estimate.converged
+    np.testing.assert_allclose(estimate.value, np.linalg.eigvalsh(full)[-1], rtol=1e-3)
+
+
+def test_top_eigenvalue_of_the_lesson_network_matches_its_dense_hessian():
+    """The 64-32-10 digits network of lesson 06 (2410 parameters) at its start, with the default settings."""
+    X_train, y_train = digits_splits()[0], digits_splits()[3]
+    model = MLP([64, *HIDDEN, 10], activation="tanh", seed=0)
+    gradient, theta = gradient_function(model, X_train, y_train), flat_parameters(model)
+    assert theta.shape == (2410,)
+    estimate = top_hessian_eigenvalue(gradient, theta)
+    assert estimate.converged and estimate.products <= 100
+    np.testing.assert_allclose(estimate.value, np.linalg.eigvalsh(dense_hessian(gradient, theta))[-1], rtol=1e-3)
+
+
+def test_top_eigenvalue_is_the_largest_even_when_a_negative_one_is_larger_in_magnitude():
+    A = np.diag([1.0, 0.5, -5.0, -2.0])
+    estimate = top_hessian_eigenvalue(lambda t: A @ t, np.zeros(4), iterations=2000, tolerance=1e-12)
+    assert estimate.converged
+    np.testing.assert_allclose(estimate.value, 1.0, rtol=1e-6)
+
+
+def test_an_iteration_that_runs_out_says_so():
+    A = np.diag([1.0, 0.99, 0.5])  # eigenvalues close together: power iteration converges slowly
+    estimate = top_hessian_eigenvalue(lambda t: A @ t, np.zeros(3), iterations=2, tolerance=1e-12)
+    assert not estimate.converged and estimate.products == 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_property_power_iteration_finds_the_eigenvalue_of_largest_magnitude(seed):
+    rng = np.random.default_rng(seed)
+    eigenvalues = rng.uniform(-1, 1, 6)
+    eigenvalues[0] = 2.0 * rng.choice([-1.0, 1.0])  # a clear gap: |λ_2 / λ_1| <= 0.5
+    Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    A = Q @ np.diag(eigenvalues) @ Q.T
+    estimate, products, converged = power_iteration(lambda v: A @ v, rng.normal(size=6), iterations=500,
+                                                    tolerance=1e-12)
+    assert converged and products <= 500
+    np.testing.assert_allclose(estimate, eigenvalues[0], rtol=1e-6)
 
 
 def test_gradient_function_matches_the_model_and_leaves_it_unchanged():
@@ -83,6 +124,8 @@ def test_bad_inputs_name_the_argument():
         hessian_vector_product(gradient, theta, theta, epsilon=0.0)
     with pytest.raises(ValueError, match="iterations"):
         top_hessian_eigenvalue(gradient, theta, iterations=0)
+    with pytest.raises(ValueError, match="theta"):
+        dense_hessian(gradient, theta[None, :])
     model = MLP([3, 2, 2], seed=0)
     with pytest.raises(ValueError, match="theta"):
         gradient_function(model, np.zeros((2, 3)), np.zeros(2, dtype=int))(np.zeros(3))

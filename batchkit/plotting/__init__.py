@@ -1,17 +1,17 @@
 """Figures of the lessons, one module per lesson. Every widget in :mod:`batchkit.widgets` draws with these same
 functions, so a widget's first view is the static figure printed above it.
 
-=====================================  ================================================================================
+=====================================  ====================================================================================
 module                                 figures
-=====================================  ================================================================================
-:mod:`batchkit.plotting.common`        palette, a quantity against a sweep (every seed), throughput
+=====================================  ====================================================================================
+:mod:`batchkit.plotting.common`        palette, a quantity against a sweep (every seed), throughput, plain log ticks
 :mod:`batchkit.plotting.batches`       lesson 01: which batch each sample falls into
 :mod:`batchkit.plotting.linear_layer`  lesson 02: a linear layer on a batch, batch sum and batch add
 :mod:`batchkit.plotting.centering`     lesson 03: loss contours, κ and steps against the offset, zig-zag paths, batch means
 :mod:`batchkit.plotting.descent`       lesson 04: GD / SGD / mini-batch paths, fair comparison, budgets, gradient noise
 :mod:`batchkit.plotting.batchnorm`     lesson 05: training curves, gradient norms, activation bands over seeds
-:mod:`batchkit.plotting.batch_size`    lesson 06: powers of two, memory, steps to target, tuned rates, sharpness
-=====================================  ================================================================================
+:mod:`batchkit.plotting.batch_size`    lesson 06: powers of two, memory, steps to target, tuned rates, sharpness, warm-up
+=====================================  ====================================================================================
 
 ``from batchkit.plotting import plot_replicates`` (or any figure below) works for every lesson.
 """
@@ -23,6 +23,7 @@ from .batch_size import (
     plot_sharpness,
     plot_steps_to_target,
     plot_tuned_rates,
+    plot_warmup_sharpness,
 )
 from .batches import plot_batch_assignment
 from .batchnorm import plot_activation_bands, plot_classifier_curves, plot_gradient_norms
@@ -33,10 +34,19 @@ from .centering import (
     plot_condition_vs_offset,
     plot_errors_along_axes,
     plot_steps_vs_offset,
+    plot_straightness,
     plot_weight_paths,
 )
-from .common import (OKABE_ITO, UNUSED_GREY, axes_with_colorbar, new_figure, plain_log_ticks, plot_replicates,
-                     plot_sweep, plot_throughput)
+from .common import (
+    OKABE_ITO,
+    UNUSED_GREY,
+    axes_with_colorbar,
+    new_figure,
+    plain_log_ticks,
+    plot_replicates,
+    plot_sweep,
+    plot_throughput,
+)
 from .descent import (
     plot_budget_comparison,
     plot_fair_comparison,
@@ -52,8 +62,8 @@ __all__ = [
     "axes_with_colorbar",
     "draw_loss_contours",
     "new_figure",
-    "plot_accuracy_replicates",
     "plain_log_ticks",
+    "plot_accuracy_replicates",
     "plot_activation_bands",
     "plot_batch_assignment",
     "plot_batch_axes",
@@ -74,9 +84,11 @@ __all__ = [
     "plot_sharpness",
     "plot_steps_to_target",
     "plot_steps_vs_offset",
+    "plot_straightness",
     "plot_sweep",
     "plot_throughput",
     "plot_training_paths",
     "plot_tuned_rates",
+    "plot_warmup_sharpness",
     "plot_weight_paths",
 ]

@@ -1,5 +1,5 @@
 """Lesson 06's figures: throughput against neighbouring batch sizes, memory of a training step, steps to a target,
-tuned learning rates, and sharpness along training.
+tuned learning rates, and sharpness along training (with and without warm-up).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from matplotlib.ticker import PercentFormatter
 
 from ..seeds import Replicates
 from ..timing import NeighbourComparison
-from .common import OKABE_ITO, new_figure, plot_replicates
+from .common import OKABE_ITO, new_figure, plain_log_ticks, plot_replicates
 
 
 def plot_memory(batch_sizes: np.ndarray, peaks: np.ndarray, parameter_bytes: int, title: str = "",
@@ -98,7 +98,7 @@ def plot_steps_to_target(batch_sizes: list, steps: Replicates, ylabel: str, *, f
         s_min, b_crit = fit
         ax.plot(b, s_min * (1 + b_crit / b), linestyle="--", color=OKABE_ITO[5],
                 label=f"fit s_min (1 + b_crit / b), b_crit = {b_crit:.0f}")
-        ax.axvline(b_crit, color=OKABE_ITO[5], linewidth=0.8)
+        ax.axvline(b_crit, color=OKABE_ITO[5], linewidth=0.8, label=f"b_crit = {b_crit:.0f}: steps twice s_min")
     if noise_scales is not None:
         values = noise_scales.values[np.isfinite(noise_scales.values)]
         ax.axvspan(values.min(), values.max(), color=OKABE_ITO[2], alpha=0.15, linewidth=0,
@@ -153,6 +153,67 @@ def plot_sharpness(steps: list, sharpness: Replicates, learning_rates: dict[str,
         ax.axhline(2.0 / rate, color=colour, linestyle="--", label=f"2 / α for {label} (α = {rate:g})")
     ax.set_ylim(0, 1.3 * max(float(np.max(sharpness.values)), *(2.0 / r for r in learning_rates.values())))
     ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def _draw_seeds(ax, x: np.ndarray, runs: Replicates, colour: str, label: str, floor: float | None = None) -> None:
+    """Every seed thin, the median bold, the range shaded, as :func:`batchkit.plotting.plot_replicates` draws them.
+
+    With ``floor``, values below it are drawn at it (for a logarithmic axis, which cannot show 0).
+    """
+    values = runs.values if floor is None else np.maximum(runs.values, floor)
+    for row in values:
+        ax.plot(x, row, color=colour, alpha=0.35, linewidth=0.8)
+    ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+    ax.plot(x, np.median(values, axis=0), marker="o", markersize=3, color=colour, linewidth=2.0,
+            label=label)
+
+
+def plot_warmup_sharpness(steps: list, sharpness: Replicates, rates: np.ndarray, accuracy: Replicates, *,
+                          warmup_steps: int, target: float, floor: float = 0.01) -> Figure:
+    """λ_max along a run with warm-up against the limit 2/α(s) of its rising rate, and its validation accuracy.
+
+    Parameters
+    ----------
+    steps : list, length k
+        Steps s at which the run was measured (all > 0: the step axis is logarithmic).
+    sharpness : Replicates
+        λ_max per seed, shape (k,) per seed. Values below ``floor`` are drawn at ``floor``.
+    rates : numpy.ndarray, shape (k,)
+        The learning rate α(s) of the schedule at those steps.
+    accuracy : Replicates
+        Validation accuracy per seed, shape (k,) per seed.
+    warmup_steps : int
+        Where the warm-up ends (a vertical line).
+    target : float
+        The target accuracy (a horizontal line).
+    """
+    fig = new_figure(6.5, 6.0)
+    top = fig.add_axes((0.13, 0.55, 0.82, 0.42))
+    bottom = fig.add_axes((0.13, 0.08, 0.82, 0.36), sharex=top)
+    x = np.asarray(steps, dtype=float)
+    _draw_seeds(top, x, sharpness, OKABE_ITO[0], f"λ_max: median, range and each of {len(sharpness.seeds)} seeds",
+                floor=floor)
+    top.plot(x, 2.0 / np.asarray(rates, dtype=float), linestyle="--", color=OKABE_ITO[5],
+             label="2 / α(s): the stability limit of the rate at step s")
+    top.set_yscale("log")
+    plain_log_ticks(top.yaxis)
+    top.set_ylabel("top Hessian eigenvalue λ_max")
+    _draw_seeds(bottom, x, accuracy, OKABE_ITO[2], "validation accuracy (median, range, seeds)")
+    bottom.axhline(target, color=OKABE_ITO[7], linestyle=":", label=f"target {target:.0%}")
+    bottom.set_ylim(0, 1)
+    bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    bottom.set_ylabel("validation accuracy")
+    bottom.set_xlabel("step s (log scale)")
+    bottom.set_xscale("log")
+    plain_log_ticks(bottom.xaxis)
+    top.tick_params(which="both", labelbottom=False)
+    top.axvline(warmup_steps, color="grey", linewidth=0.8, label=f"end of warm-up (step {warmup_steps})")
+    bottom.axvline(warmup_steps, color="grey", linewidth=0.8)
+    top.legend(frameon=False, fontsize="small", loc="lower left")
+    bottom.legend(frameon=False, fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)  # above it
+    for ax in (top, bottom):
+        ax.grid(True, alpha=0.3)
     return fig
 
 

@@ -47,7 +47,8 @@ def plot_classifier_curves(runs: dict[str, list[ClassifierHistory]]) -> Figure:
 
 
 def plot_gradient_norms(runs: dict[str, list[ClassifierHistory]], epochs: tuple[int, ...] = (0,)) -> Figure:
-    """Gradient norm of every layer's weights (log y) at the chosen epochs: every seed thin, the median bold."""
+    """Gradient norm of every layer's weights (log y) at the chosen epochs: every seed thin, the median bold, the
+    range over seeds shaded."""
     fig = new_figure(6.5, 3.8)
     ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
     for (name, histories), colour in zip(runs.items(), OKABE_ITO):
@@ -57,7 +58,7 @@ def plot_gradient_norms(runs: dict[str, list[ClassifierHistory]], epochs: tuple[
     ax.set_yscale("log")
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel("‖∂L/∂W‖ (gradient norm)")
-    ax.set_title("median bold, each seed thin", fontsize="medium")
+    ax.set_title("median bold, each seed thin, range over seeds shaded", fontsize="medium")
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
     return fig
