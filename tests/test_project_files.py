@@ -63,7 +63,7 @@ def test_the_extras_are_as_documented():
     extras = PYPROJECT["project"]["optional-dependencies"]
     names = {group: {parse(r)[0] for r in items} for group, items in extras.items()}
     assert names["notebooks"] == {"jupyterlab", "ipywidgets", "ipykernel", "scikit-learn"}
-    assert names["test"] == {"pytest", "nbval", "hypothesis"}
+    assert names["test"] == {"pytest", "nbval", "hypothesis", "pytest-xdist"}
     assert extras["dev"] == ["batchkit-lessons[notebooks,test]"]
     assert parse(next(r for r in extras["notebooks"] if r.startswith("ipywidgets")))[1] == ">=8.0"
 
