@@ -111,7 +111,13 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndar
     n = dout.shape[0]
     dbeta = dout.sum(axis=0)
     dgamma = (dout * cache.x_hat).sum(axis=0)
-    dx = cache.gamma * cache.inv_std / n * (n * dout - dbeta - cache.x_hat * dgamma)
+    # dx = γ/(Nσ) · (N dout - dβ - x̂ dγ), built up in one (N, D) array: written as one expression, numpy would
+    # allocate five arrays of the batch's size, which costs more than the arithmetic for a large batch.
+    dx = cache.x_hat * dgamma  # x̂ dγ
+    dx += dbeta  # dβ + x̂ dγ
+    dx /= -n  # -(dβ + x̂ dγ) / N
+    dx += dout  # dout - (dβ + x̂ dγ) / N
+    dx *= cache.gamma * cache.inv_std  # γ/σ · (dout - (dβ + x̂ dγ) / N)
     return dx, dgamma, dbeta
 
 
