@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import SeedLike, as_generator, check_choice, check_positive_int, check_real
+from .batch_size_study import digits_splits
 from .batchnorm import BatchNorm1d
 from .datasets import digits_split
 from .bn_shift import (gradient_shift, layer_quantiles, quantile_drift, shift_measure, step_drift,  # noqa: F401
@@ -99,10 +101,15 @@ _RUNS: dict[tuple, tuple[MLP, ClassifierHistory, bool]] = {}
 
 def _trained(batchnorm: bool, activation: str = "sigmoid", learning_rate: float = 0.5, batch_size: int = 32,
              epochs: int = 15, init_scale: float | None = None, seed: int = 0, noisy: bool = False,
-             measure: bool = False) -> tuple[MLP, ClassifierHistory]:
-    key = (batchnorm, activation, learning_rate, batch_size, epochs, init_scale, seed, noisy)
+             measure: bool = False, validation: bool = False) -> tuple[MLP, ClassifierHistory]:
+    """``validation``: train on the 1078 training samples of :func:`digits_splits` and follow the accuracy on its
+    270 validation samples (in ``history.test_accuracy``) instead of the test set."""
+    key = (batchnorm, activation, learning_rate, batch_size, epochs, init_scale, seed, noisy, validation)
     if key not in _RUNS or (measure and not _RUNS[key][2]):
-        X_train, X_test, y_train, y_test = digits_split()
+        if validation:
+            X_train, X_test, _, y_train, y_test, _ = digits_splits()
+        else:
+            X_train, X_test, y_train, y_test = digits_split()
         model = deep_mlp(batchnorm, activation, init_scale, seed, noisy)
         history = train_classifier(model, X_train, y_train, batch_size=batch_size, epochs=epochs,
                                    learning_rate=learning_rate, X_test=X_test, y_test=y_test, seed=seed + 1,
@@ -200,3 +207,52 @@ def best_of_grid(values: list, runs: Replicates) -> tuple[object, Replicates]:
                          f"{np.shape(runs.values)}")
     best = int(np.argmax(runs.median))
     return values[best], runs[best]
+
+
+@dataclass(frozen=True)
+class TunedRate:
+    """One kind of network's learning rate, chosen on the validation set, and its test accuracy at that rate.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The rate of the grid with the highest median validation accuracy over the seeds.
+    validation : Replicates
+        Each seed's final validation accuracy at every rate of the grid, shape (len(grid),).
+    test : Replicates
+        Each seed's final test accuracy at the chosen rate (the only rate at which the test set is used).
+    """
+
+    learning_rate: float
+    validation: Replicates
+    test: Replicates
+
+
+def tune_learning_rate(rates: list[float], kinds: tuple[str, ...] = ("without BN", "with BN"), seeds: int = 5,
+                       report: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+                       **settings) -> dict[str, TunedRate]:
+    """Choose each kind's learning rate on a validation set, then measure the test accuracy at that rate only.
+
+    Every network is trained with :func:`train_deep`'s ``settings`` on the 1078 training samples of
+    :func:`batchkit.batch_size_study.digits_splits` (lesson 05's training set minus 270 validation samples), once per
+    rate and seed; each kind keeps the rate with the highest median final validation accuracy (:func:`best_of_grid`).
+    ``report(seed, {kind: validation accuracies})`` after each seed, to print progress.
+    """
+    if "learning_rate" in settings:
+        raise ValueError("settings must not hold learning_rate: the rates to try are given by rates")
+
+    def trained(kind: str, rate: float, seed: int) -> tuple[MLP, ClassifierHistory]:
+        return _trained(**KINDS[check_choice("kinds", kind, tuple(KINDS))], learning_rate=rate, seed=seed,
+                        validation=True, **settings)
+
+    def experiment(seed: int) -> dict[str, np.ndarray]:
+        return {kind: np.array([trained(kind, rate, seed)[1].test_accuracy[-1] for rate in rates]) for kind in kinds}
+
+    validation = over_seeds(experiment, seeds, report=report)
+    _, _, X_test, _, _, y_test = digits_splits()
+    tuned = {}
+    for kind in kinds:
+        rate = best_of_grid(rates, validation[kind])[0]
+        test = over_seeds(lambda seed: trained(kind, rate, seed)[0].accuracy(X_test, y_test), seeds)
+        tuned[kind] = TunedRate(rate, validation[kind], test)
+    return tuned

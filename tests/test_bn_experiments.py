@@ -11,7 +11,8 @@ from hypothesis.extra.numpy import arrays
 from batchkit.batchnorm import BatchNorm1d
 from batchkit.bn_experiments import (KINDS, NoisyBatchNorm1d, deep_mlp, gradient_shift, quantile_drift, replicated,
                                      runs_by_kind, step_drift, sweep, train_deep, train_mode_accuracy,
-                                     train_over_seeds, trained_model, unit_quantiles)
+                                     train_over_seeds, trained_model, tune_learning_rate, unit_quantiles)
+from batchkit.batch_size_study import digits_splits
 from batchkit.gradcheck import numerical_gradient, rel_error
 
 quantile_records = arrays(np.float64, st.tuples(st.integers(2, 4), st.integers(1, 3), st.integers(1, 4)),
@@ -212,3 +213,26 @@ def test_two_samples_normalize_to_plus_and_minus_one(d):
     out = layer(pair)
     np.testing.assert_allclose(np.abs(out), 1.0, atol=1e-4)
     np.testing.assert_array_equal(np.sign(out[0]), np.sign(pair[0] - pair[1]))
+
+
+def test_tune_learning_rate_chooses_on_validation_and_tests_only_the_chosen_rate():
+    reported = []
+    settings_ = dict(activation="tanh", epochs=1, batch_size=128)
+    tuned = tune_learning_rate([0.1, 1.0], seeds=2, report=lambda seed, accuracy: reported.append(seed), **settings_)
+    assert reported == [0, 1] and set(tuned) == {"without BN", "with BN"}
+    X_train, X_validation, X_test, _, y_validation, y_test = digits_splits()
+    for kind, result in tuned.items():
+        assert result.validation.values.shape == (2, 2) and result.test.values.shape == (2,)
+        best = int(np.argmax(result.validation.median))
+        assert result.learning_rate == [0.1, 1.0][best]
+        for seed in (0, 1):
+            model = trained_model(**KINDS[kind], learning_rate=result.learning_rate, seed=seed, validation=True,
+                                  **settings_)
+            assert result.test.values[seed] == pytest.approx(model.accuracy(X_test, y_test))
+            assert result.validation.values[seed, best] == pytest.approx(model.accuracy(X_validation, y_validation))
+    assert len(X_train) == 1078  # trained without the 270 validation samples
+
+
+def test_tune_learning_rate_rejects_a_fixed_learning_rate():
+    with pytest.raises(ValueError, match="settings must not hold learning_rate"):
+        tune_learning_rate([0.1, 1.0], learning_rate=0.1, epochs=1)

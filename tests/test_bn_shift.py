@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from batchkit.bn_experiments import best_of_grid, deep_mlp, train_deep
 from batchkit.bn_shift import gradient_shift, has_noise, noise_state, restore_noise, step_drift, weight_sizes
+from batchkit.plotting.batchnorm import DRIFT_STYLES, plot_drift
 from batchkit.seeds import Replicates
 
 
@@ -89,3 +90,18 @@ def test_best_of_grid_takes_the_highest_median(row, seeds):
 def test_best_of_grid_rejects_a_grid_of_the_wrong_length():
     with pytest.raises(ValueError, match="runs must hold one result per value"):
         best_of_grid([0.1, 0.3], Replicates((0,), np.zeros((1, 3))))
+
+
+def test_plot_drift_gives_every_series_its_fixed_colour_whatever_the_order():
+    runs = Replicates((0, 1), np.array([[0.1, 0.01, 0.02], [0.2, 0.02, 0.03]]))
+    for names in (["without BN", "with BN, output of BN"], ["with BN, output of BN", "noisy BN, same draw of the noise"]):
+        ax = plot_drift({name: runs for name in names}).axes[0]
+        legend = {text.get_text().split(":")[0]: line.get_color()
+                  for text, line in zip(ax.get_legend().get_texts(), ax.get_legend().get_lines())}
+        assert legend == {name: DRIFT_STYLES[name][0] for name in names}
+        assert ax.get_yscale() == "log" and ax.get_ylim() == pytest.approx((1e-4, 1.0))
+
+
+def test_plot_drift_rejects_an_unknown_series():
+    with pytest.raises(ValueError, match="series must be named from DRIFT_STYLES"):
+        plot_drift({"with BN": Replicates((0,), np.ones((1, 3)))})

@@ -26,7 +26,7 @@ from .batch_size import (
     plot_warmup_sharpness,
 )
 from .batches import plot_batch_assignment
-from .batchnorm import plot_activation_bands, plot_classifier_curves, plot_gradient_norms
+from .batchnorm import plot_activation_bands, plot_classifier_curves, plot_drift, plot_gradient_norms
 from .centering import (
     draw_loss_contours,
     plot_batch_mean_histogram,
@@ -72,6 +72,7 @@ __all__ = [
     "plot_centering_contours",
     "plot_classifier_curves",
     "plot_condition_vs_offset",
+    "plot_drift",
     "plot_errors_along_axes",
     "plot_fair_comparison",
     "plot_gradient_noise",

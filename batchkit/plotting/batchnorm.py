@@ -9,15 +9,54 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..mlp import ClassifierHistory
-from .common import OKABE_ITO, new_figure
+from ..seeds import Replicates
+from .common import OKABE_ITO, new_figure, plain_log_ticks
+
+#: One colour and marker per drift series, the same in every figure of the lesson.
+DRIFT_STYLES = {"without BN": (OKABE_ITO[0], "o"), "with BN, input of BN": (OKABE_ITO[1], "s"),
+                "with BN, output of BN": (OKABE_ITO[2], "D"), "noisy BN, same draw of the noise": (OKABE_ITO[3], "^"),
+                "noisy BN, new draw after the step": (OKABE_ITO[4], "v"),
+                "noisy BN, new draw, no step (α = 0)": (OKABE_ITO[5], "<")}
 
 
-def _draw_seeds(ax: Axes, x: np.ndarray, values: np.ndarray, colour: str, label: str, style: str = "-") -> None:
+def _draw_seeds(ax: Axes, x: np.ndarray, values: np.ndarray, colour: str, label: str, style: str = "-",
+                marker: str = "o") -> None:
     """Every row of ``values`` (shape (seeds, len(x))) thin, their median bold, their range shaded."""
     for row in values:
         ax.plot(x, row, style, color=colour, alpha=0.35, linewidth=0.8)
     ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15, linewidth=0)
-    ax.plot(x, np.median(values, axis=0), style, color=colour, linewidth=2.0, marker="o", markersize=3, label=label)
+    ax.plot(x, np.median(values, axis=0), style, color=colour, linewidth=2.0, marker=marker, markersize=4,
+            label=label)
+
+
+def plot_drift(series: dict[str, Replicates], ylim: tuple[float, float] = (1e-4, 1.0)) -> Figure:
+    """Drift per step against the epoch (log y), each series in its fixed colour of :data:`DRIFT_STYLES`.
+
+    Parameters
+    ----------
+    series : dict of str to Replicates
+        Keys from :data:`DRIFT_STYLES`; each seed's result has shape (epochs + 1,), index 0 = before training.
+    ylim : (float, float)
+        The y range, with room for the legend below the lines.
+    """
+    unknown = [name for name in series if name not in DRIFT_STYLES]
+    if unknown:
+        raise ValueError(f"series must be named from DRIFT_STYLES {list(DRIFT_STYLES)}, got {unknown}")
+    fig = new_figure(6.5, 3.8)
+    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    for name, runs in series.items():
+        colour, marker = DRIFT_STYLES[name]
+        values = np.asarray(runs.values, dtype=float)
+        label = f"{name}: median, range and each of {len(values)} seeds"
+        _draw_seeds(ax, np.arange(values.shape[1]), values, colour, label, marker=marker)
+    ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("epoch (0 = before training)")
+    ax.set_ylabel("drift per step (fraction of the 5-95% width)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    return fig
 
 
 def plot_classifier_curves(runs: dict[str, list[ClassifierHistory]]) -> Figure:
