@@ -3,22 +3,21 @@
 The step whose cost is measured is the forward and backward pass of an MLP (lesson 05) on MNIST-sized inputs
 (784 features, 10 classes), made of random numbers: speed and memory do not depend on the values.
 
-The accuracy experiments train on lesson 05's digits. The learning rate is chosen on a **validation set** cut from
-the training part (:func:`digits_splits`), so the test set is used only to measure generalization.
+The accuracy experiments (:mod:`batchkit.steps_to_target`) train on lesson 05's digits. The learning rate is chosen
+on a **validation set** cut from the training part (:func:`digits_splits`), so the test set is used only to measure
+generalization.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from ._validation import check_array, check_nonnegative_int, check_positive_int, check_real
-from .counting import batches_per_epoch
+from ._validation import check_nonnegative_int, check_positive_int, check_real
 from .datasets import digits_split
-from .mlp import MLP, train_classifier
+from .mlp import MLP
 from .timing import peak_memory
 
 INPUTS, CLASSES = 784, 10
@@ -130,83 +129,3 @@ def digits_splits(validation_fraction: float = VALIDATION_FRACTION,
         raise ValueError("validation_fraction must be below 1: some samples must remain for training")
     seed = check_nonnegative_int("seed", seed)
     return _splits(float(validation_fraction), seed)
-
-
-@dataclass(frozen=True)
-class DigitsRun:
-    """One training run of :func:`train_digits`.
-
-    Attributes
-    ----------
-    train_accuracy, validation_accuracy : numpy.ndarray, shape (epochs + 1,)
-        After every epoch (index 0 = before training), on the training samples and on the validation set.
-        Shorter if training diverged.
-    test_accuracy : float
-        Of the final model, on the test set: measured once, at the end; never used to choose anything.
-    updates_per_epoch : int
-        Steps (batches) in one epoch over the training samples.
-    diverged_at : int or None
-        Epoch after which the loss blew up and training stopped (see :func:`batchkit.mlp.train_classifier`).
-    """
-
-    train_accuracy: np.ndarray
-    validation_accuracy: np.ndarray
-    test_accuracy: float
-    updates_per_epoch: int
-    diverged_at: int | None
-
-
-def updates_per_epoch(batch_size: int) -> int:
-    """Steps in one epoch of :func:`train_digits` at ``batch_size``: ``ceil(m / batch_size)``, m training samples."""
-    X_train = digits_splits()[0]
-    return batches_per_epoch(len(X_train), batch_size)
-
-
-def train_digits(batch_size: int, learning_rate: float, *, epochs: int, warmup_steps: int = 0,
-                 hidden: tuple[int, ...] = (64, 64), seed: int = 0) -> DigitsRun:
-    """Train a small tanh MLP on the digits' training samples with plain mini-batch SGD.
-
-    The data are :func:`digits_splits`: the model is fitted on ``X_train`` (1078 samples), followed on the
-    validation set after every epoch, and its final version is evaluated once on the test set.
-
-    Parameters
-    ----------
-    batch_size : int
-        Samples per step, >= 1.
-    learning_rate : float
-        α, > 0.
-    epochs : int
-        Passes over the 1078 training samples, >= 1.
-    warmup_steps : int
-        Steps over which the learning rate rises linearly to ``learning_rate`` (0: none).
-    hidden : tuple of int
-        Hidden layer widths of the 64-hidden-10 MLP.
-    seed : int
-        Seeds the initial weights and (``seed + 1``) the shuffling.
-    """
-    learning_rate = check_real("learning_rate", learning_rate, low=0.0)
-    X_train, X_validation, X_test, y_train, y_validation, y_test = digits_splits()
-    model = MLP([64, *hidden, 10], activation="tanh", seed=seed)
-    history = train_classifier(model, X_train, y_train, batch_size=batch_size, epochs=epochs,
-                               learning_rate=learning_rate, X_test=X_validation, y_test=y_validation,
-                               seed=seed + 1, warmup_steps=warmup_steps)
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverged model predicts from inf/nan logits
-        test_accuracy = model.accuracy(X_test, y_test)
-    return DigitsRun(history.train_accuracy, history.test_accuracy, test_accuracy,
-                     updates_per_epoch(batch_size), history.diverged_at)
-
-
-def epochs_to_target(accuracy: np.ndarray, target: float) -> int | None:
-    """First epoch whose accuracy reaches ``target``, or None.
-
-    Parameters
-    ----------
-    accuracy : numpy.ndarray, shape (epochs + 1,)
-        Accuracy after every epoch, index 0 = before training (e.g. ``DigitsRun.validation_accuracy``).
-    target : float
-        Between 0 and 1.
-    """
-    accuracy = check_array("accuracy", accuracy, ndim=(1,))
-    target = check_real("target", target, low=0.0, high=1.0, low_inclusive=True)
-    reached = np.nonzero(accuracy >= target)[0]
-    return int(reached[0]) if len(reached) else None

@@ -2,7 +2,7 @@
 
 Every training run is a plain function of its settings, cached, so that the notebook's figures, its sweeps and its
 widget (which only browses the results) share one computation. The measures of internal covariate shift recorded
-during the measured runs live in :mod:`batchkit.bn_shift` (re-exported here).
+during the measured runs live in :mod:`batchkit.bn_shift`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from ._validation import SeedLike, as_generator, check_choice, check_positive_in
 from .batch_size_study import digits_splits
 from .batchnorm import BatchNorm1d
 from .datasets import digits_split
-from .bn_shift import (gradient_shift, layer_quantiles, quantile_drift, shift_measure, step_drift,  # noqa: F401
-                       unit_quantiles, weight_sizes)
+from .bn_shift import shift_measure
 from .mlp import MLP, ClassifierHistory, train_classifier
 from .seeds import Replicates, over_seeds
 

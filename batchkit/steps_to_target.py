@@ -222,7 +222,7 @@ def training_step(hidden: tuple[int, ...] = HIDDEN, seed: int = 0) -> Callable[[
     ``index`` is an int array of b sample positions (``numpy.arange(b)`` will do); the step gathers the batch,
     computes the loss and gradients and updates the weights, as a training step does.
     """
-    X_train, y_train = digits_splits()[0], digits_splits()[3]
+    X_train, _, _, y_train, _, _ = digits_splits()
     model = MLP([X_train.shape[1], *hidden, 10], activation="tanh", seed=seed)
 
     def step(index: np.ndarray) -> None:

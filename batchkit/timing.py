@@ -76,9 +76,9 @@ def measure_throughput(
     batches = {b: make_batch(int(b)) for b in sizes}
     pairs = [(name, int(b)) for name in methods for b in sizes]
     calls = [(methods[name], batches[b]) for name, b in pairs]
-    times = interleaved_seconds(calls, repeats=repeats, warmup=warmup, seed=seed, blas_threads=blas_threads)
+    with blas_thread_limit(blas_threads) as pinned:
+        times = interleaved_seconds(calls, repeats=repeats, warmup=warmup, seed=seed)
     seconds = dict(zip(pairs, times))
-    pinned = blas_threads is not None and _blas_limit_available()
     rate = {(name, b): b / np.array(times) for (name, b), times in seconds.items()}
     quantiles = {name: np.array([np.percentile(rate[(name, int(b))], [25, 50, 75]) for b in sizes]) for name in methods}
     return Throughput(
@@ -92,7 +92,7 @@ def measure_throughput(
 
 
 def interleaved_seconds(calls: list[tuple[Callable[[Any], Any], Any]], *, repeats: int, warmup: int = 1,
-                        seed: SeedLike = 0, blas_threads: int | None = 1) -> np.ndarray:
+                        seed: SeedLike = 0) -> np.ndarray:
     """Seconds of every call ``function(argument)``, each repeated ``repeats`` times in rounds.
 
     Every call is first made ``warmup`` times untimed. Then each round makes every call once, in a fresh random
@@ -108,8 +108,6 @@ def interleaved_seconds(calls: list[tuple[Callable[[Any], Any], Any]], *, repeat
         Untimed calls first.
     seed : int or numpy.random.Generator
         For the random order within each round.
-    blas_threads : int or None
-        BLAS threads while timing (see :func:`blas_thread_limit`).
 
     Returns
     -------
@@ -124,22 +122,13 @@ def interleaved_seconds(calls: list[tuple[Callable[[Any], Any], Any]], *, repeat
         for _ in range(warmup):
             function(argument)
     seconds = np.empty((len(calls), repeats))
-    with blas_thread_limit(blas_threads):
-        for round_ in range(repeats):
-            for k in rng.permutation(len(calls)):  # a fresh interleaved order every round
-                function, argument = calls[k]
-                start = time.perf_counter()
-                function(argument)
-                seconds[k, round_] = time.perf_counter() - start
+    for round_ in range(repeats):
+        for k in rng.permutation(len(calls)):  # a fresh interleaved order every round
+            function, argument = calls[k]
+            start = time.perf_counter()
+            function(argument)
+            seconds[k, round_] = time.perf_counter() - start
     return seconds
-
-
-def _blas_limit_available() -> bool:
-    try:
-        import threadpoolctl  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -195,12 +184,12 @@ def compare_with_neighbours(step: Callable[[np.ndarray], Any], make_batch: Calla
         raise ValueError(f"batch_sizes must be a non-empty list of sizes >= 2 (b - 1 is timed too), got {batch_sizes}")
     offsets = (-1, 0, 1, 0, 0)  # below, b, above, and b twice more for the noise floor
     calls = [(step, make_batch(int(b + offset))) for b in sizes for offset in offsets]
-    seconds = interleaved_seconds(calls, repeats=repeats, seed=seed, blas_threads=blas_threads)
+    with blas_thread_limit(blas_threads) as pinned:
+        seconds = interleaved_seconds(calls, repeats=repeats, seed=seed)
     batch = (sizes[:, None] + np.array(offsets)[None, :]).reshape(-1, 1)
     rate = (batch / seconds).reshape(len(sizes), len(offsets), -1)  # (k, 5, rounds), samples per second
     relative = rate[:, 1] / ((rate[:, 0] + rate[:, 2]) / 2) - 1
     noise_floor = rate[:, 1] / ((rate[:, 3] + rate[:, 4]) / 2) - 1
-    pinned = blas_threads is not None and _blas_limit_available()
     return NeighbourComparison(sizes, relative, noise_floor,
                                {"repeats": repeats, "blas_threads": blas_threads if pinned else "not pinned",
                                 **machine_description()})

@@ -97,8 +97,6 @@ CASES = [
  ("threads", lambda: timing.blas_thread_limit(0).__enter__()),
  ("batch_sizes", lambda: batch_size_study.memory_by_batch_size([0, 4])),
  ("validation_fraction", lambda: batch_size_study.digits_splits(1.5)),
- ("target", lambda: batch_size_study.epochs_to_target(np.ones(3), 1.5)),
- ("learning_rate", lambda: batch_size_study.train_digits(4, -0.1, epochs=1)),
  ("test_fraction", lambda: datasets.digits_split(0.0)),
  ("n", lambda: datasets.synthetic_line(0)),
  ("noise", lambda: datasets.synthetic_line(10, noise=-1.0)),

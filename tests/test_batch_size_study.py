@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from batchkit.batch_size_study import (DigitsRun, digits_splits, epochs_to_target, memory_by_batch_size, mlp_step,
-                                       random_batch, train_digits, updates_per_epoch)
+from batchkit.batch_size_study import digits_splits, memory_by_batch_size, mlp_step, random_batch
 from batchkit.datasets import digits_split
 from batchkit.timing import peak_memory
 
@@ -63,45 +62,6 @@ def test_memory_grows_linearly_by_at_least_input_and_kept_activations():
 def test_memory_rejects_bad_batch_sizes(sizes):
     with pytest.raises(ValueError):
         memory_by_batch_size(sizes)
-
-
-def test_train_digits_tracks_validation_and_tests_once():
-    run = train_digits(64, 0.1, epochs=2)
-    assert isinstance(run, DigitsRun)
-    assert run.train_accuracy.shape == run.validation_accuracy.shape == (3,)
-    assert run.updates_per_epoch == 17 == updates_per_epoch(64)
-    assert run.diverged_at is None
-    # accuracies on 270 validation and 449 test samples are multiples of 1/270 and 1/449
-    counts = run.validation_accuracy * 270
-    np.testing.assert_allclose(counts, np.round(counts), atol=1e-9)
-    assert isinstance(run.test_accuracy, float) and 0 <= run.test_accuracy <= 1
-    assert abs(run.test_accuracy * 449 - round(run.test_accuracy * 449)) < 1e-9
-    assert run.validation_accuracy[-1] > 0.5  # it learned something
-    again = train_digits(64, 0.1, epochs=2)
-    np.testing.assert_array_equal(run.validation_accuracy, again.validation_accuracy)
-    assert run.test_accuracy == again.test_accuracy
-
-
-def test_updates_per_epoch_counts_the_training_samples_only():
-    assert [updates_per_epoch(b) for b in (4, 16, 64, 256, 2048)] == [270, 68, 17, 5, 1]
-
-
-@pytest.mark.parametrize("rate, error", [(0, ValueError), (-0.1, ValueError), (float("inf"), ValueError),
-                                         (True, TypeError)])
-def test_train_digits_rejects_bad_learning_rates(rate, error):
-    with pytest.raises(error, match="learning_rate"):
-        train_digits(16, rate, epochs=1)
-
-
-def test_epochs_to_target():
-    accuracy = np.array([0.1, 0.5, 0.94, 0.95, 0.9])
-    assert epochs_to_target(accuracy, 0.95) == 3
-    assert epochs_to_target(accuracy, 0.5) == 1
-    assert epochs_to_target(accuracy, 0.96) is None
-    with pytest.raises(ValueError, match="target"):
-        epochs_to_target(accuracy, 95)
-    with pytest.raises(ValueError):
-        epochs_to_target(accuracy.reshape(1, -1), 0.5)
 
 
 def test_memory_measurement_is_shared_read_only_and_accepts_lists():

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from batchkit.batchnorm import BatchNorm1d
-from batchkit.bn_experiments import (KINDS, NoisyBatchNorm1d, deep_mlp, gradient_shift, quantile_drift, replicated,
-                                     runs_by_kind, step_drift, sweep, train_deep, train_mode_accuracy,
-                                     train_over_seeds, trained_model, tune_learning_rate, unit_quantiles)
+from batchkit.bn_experiments import (KINDS, NoisyBatchNorm1d, deep_mlp, replicated, runs_by_kind, sweep, train_deep,
+                                     train_mode_accuracy, train_over_seeds, trained_model, tune_learning_rate)
+from batchkit.bn_shift import gradient_shift, quantile_drift, step_drift, unit_quantiles
 from batchkit.batch_size_study import digits_splits
 from batchkit.gradcheck import numerical_gradient, rel_error
 
