@@ -25,6 +25,11 @@ Where each lesson's ideas live, in lesson order:
 * **06, choosing a batch size**: :mod:`~batchkit.batch_size_study` (memory, the digits runs),
   :mod:`~batchkit.steps_to_target` (Shallue et al.), :mod:`~batchkit.noise_scale` (McCandlish et al.),
   :mod:`~batchkit.sharpness` (the Hessian's top eigenvalue).
+* **07, normalizing without the batch**: :mod:`~batchkit.normalization` (one forward and one backward over any
+  axes), :mod:`~batchkit.norm_layers` (BatchNorm2d, LayerNorm, GroupNorm), :mod:`~batchkit.norm_statistics`
+  (batch dependence, the noise of batch statistics), :mod:`~batchkit.conv` (convolution by im2col),
+  :mod:`~batchkit.convnet` (a small convolutional network), :mod:`~batchkit.norm_sweep` (accuracy against batch
+  size for each normalization, Wu & He's Figure 1).
 * **Every lesson**: :mod:`~batchkit.seeds` (an experiment over seeds: median and range),
   :mod:`~batchkit.plotting` (one module of figures per lesson), :mod:`~batchkit.widgets` (the interactive views),
   :mod:`~batchkit.source` (``source_of``: the lessons show this package's own code),

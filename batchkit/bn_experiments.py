@@ -165,6 +165,9 @@ def replicated(histories: list[ClassifierHistory], quantity: Callable[[Classifie
 def train_mode_accuracy(model: MLP, X: np.ndarray, labels: np.ndarray, batch_size: int) -> float:
     """Accuracy when the model is (wrongly) left in train mode and sees ``X`` in consecutive batches of this size.
 
+    ``model``: an :class:`~batchkit.mlp.MLP`, or any model with ``train()`` and ``forward(X) -> logits`` (lesson
+    07 passes a :class:`~batchkit.convnet.ConvNet`).
+
     Works on a copy: the batch statistics of these batches do not reach the model's running averages. Samples
     that do not fill a last batch are left out.
     """

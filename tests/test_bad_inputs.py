@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import batchkit as bk
-from batchkit import (batch_ops, batch_size_study, batchnorm, bn_experiments, centering, conditioning, counting,
-                      datasets, gradcheck, linear, linreg, losses, mlp, sampling, seeds, sharpness, statistics,
-                      steps_to_target, timing, training, tuning)
+from batchkit import (batch_ops, batch_size_study, batchnorm, bn_experiments, centering, conditioning, convnet,
+                      counting, datasets, gradcheck, linear, linreg, losses, mlp, norm_layers, norm_statistics,
+                      norm_sweep, normalization, sampling, seeds, sharpness, statistics, steps_to_target, timing,
+                      training, tuning)
 from batchkit._validation import NotFittedError
 
 nan = float("nan")
@@ -23,10 +24,30 @@ X1 = np.random.default_rng(0).standard_normal(8)
 Xnan = X.copy()
 Xnan[1, 1] = nan
 labels = np.arange(8) % 3
+IMAGES = np.random.default_rng(0).standard_normal((4, 3, 2, 2))  # (N, C, H, W) for the normalization layers
+IMAGES_NAN = IMAGES.copy()
+IMAGES_NAN[2, 1, 0, 1] = nan
 
 
 def small_mlp():
     return mlp.MLP([3, 4, 3], seed=0)
+
+
+DIGITS = np.random.default_rng(0).standard_normal((6, 64))  # six 8×8 "images" as rows, for the ConvNet
+DIGIT_LABELS = np.arange(6)
+
+
+def train_small_convnet(**changes):
+    """train_convnet on DIGITS with one argument changed."""
+    arguments = dict(model=convnet.ConvNet((2,), seed=0), X=DIGITS, y=DIGIT_LABELS, batch_size=2, epochs=1,
+                     learning_rate=0.1, X_eval=DIGITS, y_eval=DIGIT_LABELS)
+    return convnet.train_convnet(**(arguments | changes))
+
+
+def after_forward(layer):
+    """A normalization layer that has seen IMAGES, so that its backward can be called."""
+    layer(IMAGES)
+    return layer
 
 
 CASES = [
@@ -107,6 +128,72 @@ CASES = [
  ("iterations", lambda: sharpness.top_hessian_eigenvalue(lambda t: t, np.ones(2), iterations=0)),
  ("learning_rate", lambda: bn_experiments.train_deep(True, learning_rate=-1.0, epochs=1)),
  ("learning_rates_", lambda: tuning.rate_study(X1, y, batch_size=2, learning_rates_=[], epochs=1)),
+ ("axes", lambda: normalization.normalize_forward(X, (2,))),
+ ("axes", lambda: normalization.normalize_forward(X, (0, 0))),
+ ("axes", lambda: normalization.normalize_forward(X, (0.5,))),
+ ("eps", lambda: normalization.normalize_forward(X, (0,), eps=0.0)),
+ ("dx_hat", lambda: normalization.normalize_backward(np.ones((3, 8)), normalization.normalize_forward(X, (0,))[1])),
+ ("method", lambda: normalization.statistic_labels("weight", (2, 3, 4))),
+ ("shape", lambda: normalization.statistic_labels("batch", (2, 3))),
+ ("num_groups", lambda: normalization.statistic_labels("group", (2, 6, 4), groups=4)),
+ ("num_groups", lambda: norm_layers.GroupNorm(4, 6)),
+ ("num_groups", lambda: norm_layers.GroupNorm(2.0, 4)),
+ ("num_channels", lambda: norm_layers.GroupNorm(1, 0)),
+ ("affine", lambda: norm_layers.GroupNorm(1, 3, affine=1)),
+ ("x", lambda: norm_layers.GroupNorm(1, 4)(IMAGES)),
+ ("normalized_shape", lambda: norm_layers.LayerNorm((2, 3))(IMAGES)),
+ ("normalized_shape", lambda: norm_layers.LayerNorm((3, 0))),
+ ("elementwise_affine", lambda: norm_layers.LayerNorm(3, elementwise_affine="yes")),
+ ("eps", lambda: norm_layers.LayerNorm(3, eps=-1e-5)),
+ ("num_features", lambda: norm_layers.BatchNorm2d(0)),
+ ("momentum", lambda: norm_layers.BatchNorm2d(3, momentum=1.5)),
+ ("momentum", lambda: norm_layers.BatchNorm2d(3, momentum="0.1")),
+ ("eps", lambda: norm_layers.BatchNorm2d(3, eps=nan)),
+ ("x", lambda: norm_layers.BatchNorm2d(3)(IMAGES[:1, :, :1, :1])),
+ ("x", lambda: norm_layers.BatchNorm2d(3)(IMAGES_NAN)),
+ ("x", lambda: norm_layers.BatchNorm2d(3)(IMAGES[:, :2])),
+ ("dout", lambda: after_forward(norm_layers.BatchNorm2d(3)).backward(np.ones((4, 3, 2)))),
+ ("dout", lambda: after_forward(norm_layers.LayerNorm((3, 2, 2))).backward(np.ones((4, 3, 2, 3)))),
+ ("dout", lambda: after_forward(norm_layers.GroupNorm(3, 3)).backward(np.ones((2, 3, 2, 2)))),
+ ("sample", lambda: norm_statistics.batch_dependence(norm_layers.GroupNorm(1, 3), IMAGES, sample=2, other=2)),
+ ("other", lambda: norm_statistics.batch_dependence(norm_layers.GroupNorm(1, 3), IMAGES, other=4)),
+ ("sample", lambda: norm_statistics.batch_dependence(norm_layers.GroupNorm(1, 3), IMAGES, sample=-1)),
+ ("change", lambda: norm_statistics.batch_dependence(norm_layers.GroupNorm(1, 3), IMAGES, change=nan)),
+ ("layer", lambda: norm_statistics.batch_dependence(None, IMAGES)),
+ ("x", lambda: norm_statistics.batch_dependence(norm_layers.GroupNorm(1, 3), X1)),
+ ("batch_sizes", lambda: norm_statistics.batch_mean_spread(IMAGES.reshape(4, 3, 4), [5])),
+ ("batch_sizes", lambda: norm_statistics.batch_mean_spread(IMAGES.reshape(4, 3, 4), [])),
+ ("batch_sizes", lambda: norm_statistics.batch_mean_spread(IMAGES.reshape(4, 3, 4), [2.0])),
+ ("values", lambda: norm_statistics.batch_mean_spread(X, [2])),
+ ("values", lambda: norm_statistics.batch_mean_spread(IMAGES_NAN.reshape(4, 3, 4), [2])),
+ ("values", lambda: norm_statistics.batch_mean_spread(np.ones((4, 3, 4)), [2])),
+ ("draws", lambda: norm_statistics.batch_mean_spread(IMAGES.reshape(4, 3, 4), [2], draws=0)),
+ ("kind", lambda: norm_sweep.run_one("instance", 32, 0.1, 0)),
+ ("kinds", lambda: norm_sweep.run_sweep(("none", "batchnorm"), (32,), (0.1,), (0,))),
+ ("epochs", lambda: norm_sweep.run_sweep(("none",), (32,), (0.1,), (0,), epochs=0)),
+ ("learning_rates", lambda: norm_sweep.run_sweep(("none",), (32,), (nan,), (0,))),
+ ("channels", lambda: convnet.ConvNet(channels=())),
+ ("channels[1]", lambda: convnet.ConvNet(channels=(4, 0))),
+ ("channels[0]", lambda: convnet.ConvNet(channels=(4.0,))),
+ ("normalization", lambda: convnet.ConvNet(normalization="weight")),
+ ("groups", lambda: convnet.ConvNet(groups=0)),
+ ("groups", lambda: convnet.ConvNet((4, 6), normalization="group", groups=4)),
+ ("strides", lambda: convnet.ConvNet((4, 4), strides=(1,))),
+ ("strides[1]", lambda: convnet.ConvNet((4, 4), strides=(1, 0))),
+ ("strides[0]", lambda: convnet.ConvNet((4,), strides=(1.5,))),
+ ("X", lambda: convnet.ConvNet((2,)).forward(np.ones((2, 63)))),
+ ("X", lambda: convnet.ConvNet((2,)).forward(np.ones((2, 8, 8)))),
+ ("labels", lambda: convnet.ConvNet((2,)).accuracy(DIGITS, DIGIT_LABELS[:5])),
+ ("grads", lambda: convnet.ConvNet((2,)).sgd_step({"linear.weight": np.ones((10, 2))}, 0.1)),
+ ("learning_rate", lambda: convnet.ConvNet((2,)).sgd_step({}, nan)),
+ ("model", lambda: train_small_convnet(model=mlp.MLP([64, 10]))),
+ ("y", lambda: train_small_convnet(y=DIGIT_LABELS[:5])),
+ ("y_eval", lambda: train_small_convnet(y_eval=DIGIT_LABELS[:, None])),
+ ("X_eval", lambda: train_small_convnet(X_eval=np.where(np.arange(64) == 5, nan, DIGITS))),
+ ("X", lambda: train_small_convnet(X=DIGITS[:, :63])),
+ ("batch_size", lambda: train_small_convnet(batch_size=0)),
+ ("epochs", lambda: train_small_convnet(epochs=-1)),
+ ("learning_rate", lambda: train_small_convnet(learning_rate=0.0)),
 
 ]
 
@@ -171,3 +258,30 @@ def test_a_rejected_batch_norm_call_keeps_the_running_statistics():
             layer(bad)
     np.testing.assert_array_equal(layer.running_mean, saved[0])
     np.testing.assert_array_equal(layer.running_var, saved[1])
+
+
+def test_a_rejected_normalization_layer_call_keeps_its_state():
+    """Running statistics, parameters and the cache for backward all stay as the last good call left them."""
+    dout = np.random.default_rng(1).standard_normal(IMAGES.shape)
+    for layer, bad_inputs in [
+        (norm_layers.BatchNorm2d(3), (IMAGES_NAN, IMAGES[:1, :, :1, :1], IMAGES[:, :2], IMAGES[0])),
+        (norm_layers.LayerNorm((3, 2, 2)), (IMAGES[:, :, :1], IMAGES[0, 0], IMAGES[:, :2])),
+        (norm_layers.GroupNorm(3, 3), (IMAGES[:, :2], IMAGES[0, 0, 0], np.ones((1, 3) + (1,) * 6))),
+    ]:
+        layer(IMAGES)
+        dx = layer.backward(dout)
+        saved = {name: np.copy(value) for name, value in vars(layer).items() if isinstance(value, np.ndarray)}
+        for bad in bad_inputs:
+            with pytest.raises((TypeError, ValueError)):
+                layer(bad)
+        with pytest.raises(ValueError, match="dout"):
+            layer.backward(dout[:, :, :1])
+        for name, value in saved.items():
+            np.testing.assert_array_equal(getattr(layer, name), value, err_msg=f"{layer!r}.{name} changed")
+        np.testing.assert_array_equal(layer.backward(dout), dx)
+
+
+def test_a_normalization_backward_before_any_forward_is_refused():
+    for layer in (norm_layers.BatchNorm2d(3), norm_layers.LayerNorm(2), norm_layers.GroupNorm(1, 3)):
+        with pytest.raises(RuntimeError, match="backward needs a forward pass"):
+            layer.backward(np.ones((4, 3, 2, 2)))

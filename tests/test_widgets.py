@@ -18,9 +18,11 @@ from batchkit.widgets import REGISTRY, LessonView
 
 
 def extremes(control: widgets.ValueWidget) -> list:
-    """The minimum, a middle value and the maximum a control allows (both states of a checkbox)."""
+    """The minimum, a middle value and the maximum a control allows (both states of a checkbox, every named choice)."""
     if isinstance(control, widgets.Checkbox):
         return [not control.value, control.value]
+    if isinstance(control, widgets.ToggleButtons):  # a handful of named choices: every one of them
+        return list(control.options)
     if isinstance(control, widgets.SelectionSlider):
         options = list(control.options)
         return [options[0], options[len(options) // 2], options[-1]]

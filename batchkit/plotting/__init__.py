@@ -1,17 +1,18 @@
 """Figures of the lessons, one module per lesson. Every widget in :mod:`batchkit.widgets` draws with these same
 functions, so a widget's first view is the static figure printed above it.
 
-=====================================  ====================================================================================
-module                                 figures
-=====================================  ====================================================================================
-:mod:`batchkit.plotting.common`        palette, a quantity against a sweep (every seed), throughput, plain log ticks
-:mod:`batchkit.plotting.batches`       lesson 01: which batch each sample falls into
-:mod:`batchkit.plotting.linear_layer`  lesson 02: a linear layer on a batch, batch sum and batch add
-:mod:`batchkit.plotting.centering`     lesson 03: loss contours, κ and steps against the offset, zig-zag paths, batch means
-:mod:`batchkit.plotting.descent`       lesson 04: GD / SGD / mini-batch paths, fair comparison, budgets, gradient noise
-:mod:`batchkit.plotting.batchnorm`     lesson 05: training curves, gradient norms, activation bands over seeds
-:mod:`batchkit.plotting.batch_size`    lesson 06: powers of two, memory, steps to target, tuned rates, sharpness, warm-up
-=====================================  ====================================================================================
+=======================================  ====================================================================================
+module                                   figures
+=======================================  ====================================================================================
+:mod:`batchkit.plotting.common`          palette, a quantity against a sweep (every seed), throughput, plain log ticks
+:mod:`batchkit.plotting.batches`         lesson 01: which batch each sample falls into
+:mod:`batchkit.plotting.linear_layer`    lesson 02: a linear layer on a batch, batch sum and batch add
+:mod:`batchkit.plotting.centering`       lesson 03: loss contours, κ and steps against the offset, zig-zag paths, batch means
+:mod:`batchkit.plotting.descent`         lesson 04: GD / SGD / mini-batch paths, fair comparison, budgets, gradient noise
+:mod:`batchkit.plotting.batchnorm`       lesson 05: training curves, gradient norms, activation bands over seeds
+:mod:`batchkit.plotting.batch_size`      lesson 06: powers of two, memory, steps to target, tuned rates, sharpness, warm-up
+:mod:`batchkit.plotting.normalization`   lesson 07: which values share a statistic (cubes), spread of batch statistics
+=======================================  ====================================================================================
 
 ``from batchkit.plotting import plot_replicates`` (or any figure below) works for every lesson.
 """
@@ -55,12 +56,14 @@ from .descent import (
     plot_training_paths,
 )
 from .linear_layer import plot_batch_axes, plot_linear_steps
+from .normalization import draw_statistic_cube, plot_statistic_cubes, plot_statistic_spread
 
 __all__ = [
     "OKABE_ITO",
     "UNUSED_GREY",
     "axes_with_colorbar",
     "draw_loss_contours",
+    "draw_statistic_cube",
     "new_figure",
     "plain_log_ticks",
     "plot_accuracy_replicates",
@@ -83,6 +86,8 @@ __all__ = [
     "plot_neighbour_comparison",
     "plot_replicates",
     "plot_sharpness",
+    "plot_statistic_cubes",
+    "plot_statistic_spread",
     "plot_steps_to_target",
     "plot_steps_vs_offset",
     "plot_straightness",
