@@ -30,6 +30,8 @@ Where each lesson's ideas live, in lesson order:
   (batch dependence, the noise of batch statistics), :mod:`~batchkit.conv` (convolution by im2col),
   :mod:`~batchkit.convnet` (a small convolutional network), :mod:`~batchkit.norm_sweep` (accuracy against batch
   size for each normalization, Wu & He's Figure 1).
+* **08, one batch, many workers**: :mod:`~batchkit.distributed` (data-parallel training on torch.distributed:
+  sharding, a launcher, gradient all-reduce, synchronized batch norm; the ``distributed`` extra).
 * **Every lesson**: :mod:`~batchkit.seeds` (an experiment over seeds: median and range),
   :mod:`~batchkit.plotting` (one module of figures per lesson), :mod:`~batchkit.widgets` (the interactive views),
   :mod:`~batchkit.source` (``source_of``: the lessons show this package's own code),

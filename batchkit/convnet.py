@@ -2,7 +2,7 @@
 
 Every block is ``conv 3×3, padding 1 → [normalization] → ReLU``; then global average pooling, a linear layer to
 the 10 classes and softmax cross-entropy. The normalization (:mod:`batchkit.norm_layers`) is the lesson's variable:
-``"batch"`` (BatchNorm2d: per channel, over N, H, W), ``"layer"`` (LayerNorm((C, 8, 8)): per sample, over C, H, W,
+``"batch"`` (BatchNorm2d: per channel, over N, H, W), ``"layer"`` (LayerNorm((C, size, size)): per sample, over C, H, W,
 with a scale and shift per element as in PyTorch), ``"group"`` (GroupNorm: per sample and group of channels),
 ``"instance"`` (GroupNorm with one channel per group: per sample and channel, over H, W) or ``"none"``.
 Only batch norm mixes the samples of a batch; the others treat every sample alone, in training as in evaluation.
@@ -87,7 +87,7 @@ class ConvNet:
         # The conv biases are kept and trained even with a norm after them, as PyTorch's Conv2d does by default.
         # A norm subtracts a mean that the bias shifts: batch and instance norm remove a per-channel constant
         # entirely, so these biases get a zero gradient (up to rounding); layer and group norm subtract a mean over
-        # several channels, which cancels part of it. The lesson can show this instead of hiding it.
+        # several channels, which cancels part of it.
         self.conv_biases = [np.zeros(c) for c in self.channels]
         self.norms = [make_normalization(self.normalization, c, self.groups, size)
                       for c, size in zip(self.channels, self.sizes)]

@@ -26,7 +26,7 @@ from .seeds import DEFAULT_SEEDS, Replicates
 KINDS = ("none", "batch", "layer", "group")
 KIND_NAMES = {"none": "no normalization", "batch": "batch norm", "layer": "layer norm", "group": "group norm"}
 BATCH_SIZES = (2, 4, 8, 16, 64)
-LEARNING_RATES = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LEARNING_RATES = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 EPOCHS = 6
 CHANNELS, STRIDES = (16, 32, 32), (1, 2, 2)  # 8×8, 4×4, 2×2: the last layer sees the whole digit
 GROUPS = 4  # group norm: 4 groups of 4 channels in the first layer, of 8 in the others

@@ -31,6 +31,9 @@ def pyproject_requirements() -> dict[str, str]:
     return dict(requirements)
 
 
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge's name -> the PyPI name
+
+
 def environment_requirements() -> dict[str, str]:
     """The conda packages of environment.yml (a plain list, read without a YAML library)."""
     found, section = {}, None
@@ -41,7 +44,7 @@ def environment_requirements() -> dict[str, str]:
         if match and section == "dependencies":
             name, spec = parse(match.group(1))
             if name not in ("python", "pip"):
-                found[name] = spec
+                found[CONDA_NAMES.get(name, name)] = spec
     return found
 
 

@@ -2,8 +2,8 @@
 
     python tools/run_normalization_sweep.py [--processes 2] [--output batchkit/data/normalization_sweep.json]
 
-It trains len(KINDS) × len(BATCH_SIZES) × len(LEARNING_RATES) × 5 networks (720 with the defaults): about
-14 minutes on 2 cores of the machine that made the stored file. Each process does its BLAS work in one thread, so
+It trains len(KINDS) × len(BATCH_SIZES) × len(LEARNING_RATES) × 5 networks (840 with the defaults): about
+16 minutes on 2 cores of the machine that made the stored file. Each process does its BLAS work in one thread, so
 the processes do not compete for the cores. The runs are seeded, so the file is the same on every run of this
 script on the same machine (BLAS builds may differ in the last bits of a sum, which can change a rare prediction).
 """

@@ -12,6 +12,7 @@ module                                   figures
 :mod:`batchkit.plotting.batchnorm`       lesson 05: training curves, gradient norms, activation bands over seeds
 :mod:`batchkit.plotting.batch_size`      lesson 06: powers of two, memory, steps to target, tuned rates, sharpness, warm-up
 :mod:`batchkit.plotting.normalization`   lesson 07: which values share a statistic (cubes), spread of batch statistics
+:mod:`batchkit.plotting.data_parallel`   lesson 08: each worker's samples, all-reduce cost, local vs synced BN, step time
 =======================================  ====================================================================================
 
 ``from batchkit.plotting import plot_replicates`` (or any figure below) works for every lesson.
@@ -55,6 +56,13 @@ from .descent import (
     plot_loss_grid,
     plot_training_paths,
 )
+from .data_parallel import (
+    plot_allreduce_cost,
+    plot_batchnorm_sync,
+    plot_linear_scaling,
+    plot_shards,
+    plot_step_time,
+)
 from .linear_layer import plot_batch_axes, plot_linear_steps
 from .normalization import draw_statistic_cube, plot_statistic_cubes, plot_statistic_spread
 
@@ -68,9 +76,11 @@ __all__ = [
     "plain_log_ticks",
     "plot_accuracy_replicates",
     "plot_activation_bands",
+    "plot_allreduce_cost",
     "plot_batch_assignment",
     "plot_batch_axes",
     "plot_batch_mean_histogram",
+    "plot_batchnorm_sync",
     "plot_budget_comparison",
     "plot_centering_contours",
     "plot_classifier_curves",
@@ -80,14 +90,17 @@ __all__ = [
     "plot_fair_comparison",
     "plot_gradient_noise",
     "plot_gradient_norms",
+    "plot_linear_scaling",
     "plot_linear_steps",
     "plot_loss_grid",
     "plot_memory",
     "plot_neighbour_comparison",
     "plot_replicates",
+    "plot_shards",
     "plot_sharpness",
     "plot_statistic_cubes",
     "plot_statistic_spread",
+    "plot_step_time",
     "plot_steps_to_target",
     "plot_steps_vs_offset",
     "plot_straightness",

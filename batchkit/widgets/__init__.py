@@ -17,7 +17,8 @@ batchkit's error message in the summary line instead of a traceback.
 One module per lesson, as in :mod:`batchkit.plotting`: :mod:`~batchkit.widgets.view` (the shared frame),
 :mod:`~batchkit.widgets.batches` (01), :mod:`~batchkit.widgets.linear_layer` (02), :mod:`~batchkit.widgets.centering`
 (03), :mod:`~batchkit.widgets.descent` (04), :mod:`~batchkit.widgets.batchnorm` (05),
-:mod:`~batchkit.widgets.batch_size` (06) and :mod:`~batchkit.widgets.normalization` (07). ``from batchkit.widgets import memory_widget`` works for every view.
+:mod:`~batchkit.widgets.batch_size` (06), :mod:`~batchkit.widgets.normalization` (07) and
+:mod:`~batchkit.widgets.data_parallel` (08). ``from batchkit.widgets import memory_widget`` works for every view.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .descent import training_paths_widget
 from .batchnorm import activation_shift_widget
 from .batch_size import MEMORY_BATCH_SIZES, memory_widget
 from .normalization import normalization_axes_widget
+from .data_parallel import data_parallel_shards_widget
 
 # Why: a redraw allocates many short-lived matplotlib objects, which sets off the cyclic garbage collector, and a full
 # collection walks every object alive. After numpy, matplotlib, ipywidgets and the kernel are imported that is
@@ -53,6 +55,7 @@ REGISTRY: dict[str, Callable[[], LessonView]] = {
     "activation_shift": activation_shift_widget,
     "memory": memory_widget,
     "normalization_axes": normalization_axes_widget,
+    "data_parallel_shards": data_parallel_shards_widget,
 }
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "batch_means_data",
     "batch_means_widget",
     "centering_widget",
+    "data_parallel_shards_widget",
     "linear_steps_widget",
     "memory_widget",
     "normalization_axes_widget",
