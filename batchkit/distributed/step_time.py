@@ -1,8 +1,9 @@
 """Where a data-parallel step's time goes: computing the gradient, and communicating (all-reduce, waiting included).
 
 :func:`step_time_split` launches lesson 05's deep MLP on 1 and on 2 real gloo processes with the same per-worker
-batch: each worker computes as much per step whatever k, so a step with more workers costs the same compute plus
-the communication, and processes k times more samples. The numbers depend on the machine (and on what else runs
+batch: each worker has the same arithmetic to do per step whatever k, and a step with more workers processes k
+times more samples but adds the communication. (Measured compute per step also grew with k on a 2-core machine:
+processes that share caches and memory bandwidth run slower; the measurement shows it rather than assuming it away.) The numbers depend on the machine (and on what else runs
 on it); the lesson shows them as measured, never as expected output.
 """
 
@@ -88,9 +89,11 @@ class StepTimes:
         """One line per number of workers: median milliseconds per step, split, and samples per second."""
         compute, talk, rate = (np.median(values, axis=0)
                                for values in (self.compute, self.communication, self.samples_per_second))
+        low, high = self.samples_per_second.min(axis=0), self.samples_per_second.max(axis=0)
         return "\n".join(f"{k} worker{'s' if k > 1 else ''} × b = {self.per_worker_batch}: {1e3 * c:.2f} ms compute + "
-                         f"{1e3 * t:.2f} ms communication per step, {r:,.0f} samples/s (median of {len(self.compute)})"
-                         for k, c, t, r in zip(self.world_sizes, compute, talk, rate))
+                         f"{1e3 * t:.2f} ms communication per step, {r:,.0f} samples/s (median of "
+                         f"{len(self.compute)} repeats, range {lo:,.0f} to {hi:,.0f})"
+                         for k, c, t, r, lo, hi in zip(self.world_sizes, compute, talk, rate, low, high))
 
 
 def step_time_split(world_sizes: tuple[int, ...] = (1, 2), *, per_worker_batch: int = 64, steps: int = 20,

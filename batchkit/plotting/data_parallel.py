@@ -194,7 +194,7 @@ def plot_allreduce_cost(timing, fit: tuple[float, float] | None = None,
     k = timing.world_size
     ax.plot(measured, 1e3 * np.asarray(timing.seconds), "o", color=OKABE_ITO[0],
             label=f"measured, k = {k}\n(median of the repeats)")
-    speed = f"{bandwidth / 1e9:.2g} GB/s" if np.isfinite(bandwidth) else "∞ (flat)"
+    speed = f"{bandwidth / 1e9:.3g} GB/s" if np.isfinite(bandwidth) else "∞ (flat)"
     ax.plot(sizes, 1e3 * _ring_model(sizes, k, latency, bandwidth), color=OKABE_ITO[0],
             label=f"ring model fit, k = {k}:\nα = {latency * 1e6:.3g} µs, β = {speed}")
     for other, colour in zip(world_sizes, OKABE_ITO[1:]):
