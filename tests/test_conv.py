@@ -106,7 +106,8 @@ def test_bad_inputs_name_the_argument(name, call):
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch", reason="torch is not installed: pip install torch to run the conv oracles")
+    return pytest.importorskip("torch", reason="torch is not installed: pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu (the CPU-only build) to run the conv oracles")
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)

@@ -141,7 +141,8 @@ def test_train_convnet_rejects_bad_data_before_training():
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch", reason="torch is not installed: pip install torch to run the ConvNet oracle")
+    return pytest.importorskip("torch", reason="torch is not installed: pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu (the CPU-only build) to run the ConvNet oracle")
 
 
 def torch_forward(torch, model, X, parameters, *, training=True, running=None):

@@ -14,7 +14,8 @@ from batchkit.gradcheck import check_gradients
 from batchkit.normalization import EPS, normalize_forward, statistic_labels
 from batchkit.norm_layers import BatchNorm2d, GroupNorm, LayerNorm
 
-TORCH_REASON = "torch is not installed: pip install torch to run the normalization-layer oracle"
+TORCH_REASON = ("torch is not installed: pip install torch --index-url https://download.pytorch.org/whl/cpu "
+                "(the CPU-only build) to run the normalization-layer oracle")
 
 
 def import_torch():

@@ -5,7 +5,8 @@ import pytest
 
 import batchkit as bk
 
-torch = pytest.importorskip("torch", reason="torch is not installed: pip install torch to run the DataLoader oracle")
+torch = pytest.importorskip("torch", reason="torch is not installed: pip install torch --index-url "
+    "https://download.pytorch.org/whl/cpu (the CPU-only build) to run the DataLoader oracle")
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 
