@@ -1,10 +1,21 @@
-"""The machinery shared by every homework check: comparing what a student returned with the reference, and
-building a failure message that names the case, the expected and the received value, and a hint.
+"""The machinery shared by every homework check: calling the student's function fairly, comparing what it returned
+with the reference, and building a failure message that names the case, the expected and the received value, and a
+hint.
+
+:class:`Student` calls the student's function the same way in every check: on fresh copies of the inputs, with
+batchkit's reference functions for the exercise made unavailable (:func:`_own_work`), with the student's other
+functions that it uses replaced by references (one mistake fails one check), and it fails if the function changed
+an input in place. A check ends with :func:`_passed`, which prints :data:`PASSED` and returns None (a notebook cell
+then shows the printed line, not a string nbgrader would try to read as a score).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +30,151 @@ Mistake = tuple[Any, str]
 
 class CheckFailed(AssertionError):
     """A homework check failed; the message explains the failing case."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the message only, no source lines of the checks."""
+        return f"CheckFailed: {self}".splitlines()
+
+
+def _passed() -> None:
+    print(PASSED)
+
+
+# Calling the student's function -------------------------------------------------------------------------------------
+
+
+def _stand_in(name: str, calls: list[str]) -> Callable[..., Any]:
+    """A function that raises, in place of ``batchkit.<name>``; it also notes the call, in case it is caught."""
+    def stand_in(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        raise CheckFailed(_blocked_message(name))
+    return stand_in
+
+
+def _blocked_message(name: str) -> str:
+    return (f"This exercise asks you to write it yourself, without calling batchkit.{name}: use numpy (and only the "
+            "batchkit functions the exercise names).")
+
+
+@contextmanager
+def _own_work(student: Callable, blocked: Sequence[str], collaborators: Mapping[str, Callable] = {},
+              calls: list[str] | None = None) -> Iterator[None]:
+    """While the block runs: ``batchkit.<name>`` for every name in ``blocked`` (like ``"linreg.loss"``) raises, and
+    each function ``name`` of ``collaborators`` that the student's function finds in its globals is the reference.
+
+    Every batchkit module (except the checks, which keep the real references) and the student's globals that hold a
+    blocked function get the stand-in. A collaborator runs with the real batchkit (references call each other).
+    Everything is restored when the block ends, also when it raises.
+    """
+    calls = [] if calls is None else calls
+    namespaces = [vars(module) for name, module in list(sys.modules.items())
+                  if (name == "batchkit" or name.startswith("batchkit.")) and not name.startswith("batchkit.checks")]
+    own = getattr(student, "__globals__", {})
+    patches: list[tuple[dict, str, Any, Any]] = []
+    for name in blocked:
+        reference = _reference(name)
+        stand_in = _stand_in(name, calls)
+        patches += [(namespace, key, value, stand_in) for namespace in [*namespaces, own]
+                    for key, value in list(namespace.items()) if value is reference]
+
+    def apply(index: int) -> None:
+        for namespace, key, *values in patches:
+            namespace[key] = values[index]
+
+    def trusted(reference: Callable) -> Callable:
+        def collaborator(*args: Any, **kwargs: Any) -> Any:
+            apply(0)  # the real batchkit while the reference runs
+            try:
+                return reference(*args, **kwargs)
+            finally:
+                apply(1)
+        return collaborator
+
+    patches += [(own, name, own[name], trusted(reference)) for name, reference in collaborators.items()
+                if callable(own.get(name)) and own[name] is not student]
+    apply(1)
+    try:
+        yield
+    finally:
+        apply(0)
+
+
+def _reference(name: str) -> Any:
+    """The batchkit object ``batchkit.<name>``, for a name like ``"linreg.loss"``."""
+    module, attribute = name.rsplit(".", 1)
+    return getattr(importlib.import_module(f"batchkit.{module}"), attribute)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)) and all(isinstance(v, np.ndarray) for v in value):
+        return type(value)(v.copy() for v in value)
+    return value
+
+
+def _unchanged(value: Any, saved: Any) -> bool:
+    if isinstance(saved, np.ndarray):
+        return isinstance(value, np.ndarray) and value.shape == saved.shape and np.array_equal(value, saved, equal_nan=True)
+    if isinstance(saved, (list, tuple)) and all(isinstance(v, np.ndarray) for v in saved):
+        return len(value) == len(saved) and all(_unchanged(v, s) for v, s in zip(value, saved))
+    return True
+
+
+@dataclass
+class Student:
+    """The student's ``function`` as a check calls it.
+
+    ``names`` spells its arguments as the exercise does (``"x, gamma, beta, eps"``); ``blocked`` lists the batchkit
+    functions the exercise asks the student to write (``"batchnorm.batchnorm_forward"``); ``collaborators`` maps the
+    name of another exercise's function it may call to the reference for it.
+    """
+
+    function: Callable[..., Any]
+    names: str
+    blocked: Sequence[str]
+    collaborators: Mapping[str, Callable] = field(default_factory=dict)
+
+    def __call__(self, case: str, *args: Any) -> Any:
+        """The function's result for ``args`` (copies of them); fail if it changed one of them in place."""
+        given, saved = [_copy(a) for a in args], [_copy(a) for a in args]
+        calls = [name for name in self.blocked if self.function is _reference(name)]  # handed in batchkit's own
+        if calls:
+            raise CheckFailed(_blocked_message(calls[0]))
+        with _own_work(self.function, self.blocked, self.collaborators, calls):
+            result = self.function(*given)
+        if calls:
+            raise CheckFailed(_blocked_message(calls[0]))
+        for name, value, before in zip(self.names.split(", "), given, saved):
+            if not _unchanged(value, before):
+                _fail(f"The input `{name}`", case, f"`{name}` unchanged by the call", f"`{name}` changed in place",
+                      f"your function changed its input `{name}` in place; work on a copy ({name} = {name}.copy()) "
+                      "or build new arrays")
+        return result
+
+    def ignored_argument(self, case: str, args: Sequence[Any], alternatives: Mapping[int, Any]) -> str:
+        """A hint naming the first argument (by position) whose other value leaves the result unchanged, or ""."""
+        first = self(case, *args)
+        for index, other in alternatives.items():
+            changed = list(args)
+            changed[index] = other
+            if _same(first, self(case, *changed)):
+                name = self.names.split(", ")[index]
+                return (f"your function gives the same result for {name}={_short(args[index])} and "
+                        f"{name}={_short(other)}: it ignores its `{name}` argument; use the value it is given")
+        return ""
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else repr(value)
+
+
+def _same(first: Any, second: Any) -> bool:
+    """Whether two numeric results (arrays, numbers, or tuples of them) are equal."""
+    if isinstance(first, (tuple, list)) and isinstance(second, (tuple, list)):
+        return len(first) == len(second) and all(_same(a, b) for a, b in zip(first, second))
+    a, b = _as_array(first), _as_array(second)
+    return a is not None and b is not None and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
 # Building and raising the message ----------------------------------------------------------------------------------
@@ -93,18 +249,26 @@ def _recognise_number(number: float | None, mistakes: Sequence[Mistake], default
 
 
 def _compare(what: str, case: str, expected: np.ndarray, got: Any, hint: str,
-             mistakes: Sequence[Mistake] = (), tolerance: float = 1e-6) -> None:
-    """Fail unless ``got`` is an array like ``expected``; hint at a recognised mistake, else give ``hint``."""
+             mistakes: Sequence[Mistake] = (), tolerance: float = 1e-6, diagnose: Callable[[], str] | None = None
+             ) -> None:
+    """Fail unless ``got`` is an array like ``expected``; hint at a recognised mistake, else give ``hint``, after
+    naming an ignored argument if ``diagnose()`` (called only on a failure) finds one."""
     array = _as_array(got)
     if array is not None and array.shape == np.shape(expected) and rel_error(expected, array) <= tolerance:
         return
-    hint = _recognise(array, mistakes) or hint
+    hint = _with_ignored(diagnose if array is not None else None, _recognise(array, mistakes) or hint)
     if array is None:
         _fail(what, case, expected, got, _sentences(f"return a numpy array of shape {np.shape(expected)}", hint))
     shown = got if isinstance(got, np.ndarray) else array
     if array.shape != np.shape(expected):
         _fail(what, case, expected, shown, _sentences("check the shape first", hint))
     _fail(what, case, expected, shown, hint)
+
+
+def _with_ignored(diagnose: Callable[[], str] | None, hint: str) -> str:
+    """``hint``, after the hint about an ignored argument if ``diagnose()`` finds one."""
+    ignored = diagnose() if diagnose else ""
+    return _sentences(ignored, hint) if ignored else hint
 
 
 def _sentences(first: str, then: str) -> str:
@@ -124,13 +288,15 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _check_count(what: str, case: str, expected: int, got: Any, hint: str, mistakes: Sequence[Mistake]) -> None:
-    """Fail unless ``got`` is the int ``expected``; a right value of another type gets a hint about the type."""
+def _check_count(what: str, case: str, expected: int, got: Any, hint: str, mistakes: Sequence[Mistake],
+                 diagnose: Callable[[], str] | None = None) -> None:
+    """Fail unless ``got`` is the int ``expected``; a right value of another type gets a hint about the type, an
+    ignored argument (``diagnose()``) or a recognised mistake a hint about that."""
     if _is_int(got) and got == expected:
         return
     number = _as_number(got)
     if number == expected and not isinstance(got, (bool, np.bool_)):
         hint = f"the count is right, but it is a {type(got).__name__}: return an int, not a float"
     else:
-        hint = _recognise_number(number, mistakes, hint)
+        hint = _with_ignored(diagnose if number is not None else None, _recognise_number(number, mistakes, hint))
     _fail(what, case, expected, got, hint)

@@ -9,7 +9,13 @@ import numpy as np
 
 from .. import linreg
 from ..sampling import epoch_batch_indices, iter_epochs
-from ._core import PASSED, _as_number, _compare, _fail, _parts, _recognise_number
+from ..training import learning_rates, train
+from ._core import Student, _as_number, _compare, _fail, _parts, _passed, _recognise_number
+
+#: What lesson 04's exercises ask the student to write: batchkit's loss, gradient, schedules and training loop
+#: (``bk.iter_epochs`` stays available: exercise 2 asks for it).
+BLOCKED = ("linreg.loss", "linreg.gradient", "linreg.loss_and_gradient", "training.train", "training.fit",
+           "training._run", "training.learning_rates")
 
 
 def _check_linreg_loss(J: Any, expected: float, m: int, case: str) -> None:
@@ -26,13 +32,14 @@ def _check_linreg_loss(J: Any, expected: float, m: int, case: str) -> None:
     _fail("J", case, expected, J, hint)
 
 
-def check_linreg_loss_and_gradient(student: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]) -> str:
+def check_linreg_loss_and_gradient(student: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]) -> None:
     """``student(theta, x, y) -> (J, gradient)`` with ``J = 1/(2m) Σ (θ0 + θ1 x - y)²``."""
+    student = Student(student, "theta, x, y", BLOCKED)
     rng = np.random.default_rng(404)
-    for m in [1, 5, 20]:
-        x, y, theta = rng.standard_normal(m), rng.standard_normal(m), rng.standard_normal(2)
+    for m in [1, 5, 20, *rng.integers(2, 50, size=2).tolist()]:
+        x, y, theta = rng.standard_normal(m), rng.standard_normal(m), rng.normal(0.0, 2.0, 2)
         case = f"a batch of m={m} samples"
-        J, grad = _parts(student(theta.copy(), x.copy(), y.copy()), "J, gradient", case)
+        J, grad = _parts(student(case, theta, x, y), "J, gradient", case)
         _check_linreg_loss(J, linreg.loss(theta, x, y), m, case)
         expected = linreg.gradient(theta, x, y)
         mistakes = [(-expected, "the gradient has the wrong sign: the residual is the prediction minus the "
@@ -43,14 +50,17 @@ def check_linreg_loss_and_gradient(student: Callable[[np.ndarray, np.ndarray, np
         _compare("The gradient (∂J/∂θ0, ∂J/∂θ1)", case, expected, grad,
                  "the gradient is an array of two numbers (∂J/∂θ0, ∂J/∂θ1), each an average of one term per sample "
                  "of the batch; see lesson 04, section 1", mistakes)
-    return PASSED
+    _passed()
 
 
-def check_inverse_time_schedule(student: Callable[[float, float, int], np.ndarray]) -> str:
+def check_inverse_time_schedule(student: Callable[[float, float, int], np.ndarray]) -> None:
     """``student(initial, decay, steps) -> array``: ``α_t = α0 / (1 + decay · t)`` for ``t = 0 .. steps - 1``."""
-    from ..training import learning_rates
-
-    for initial, decay, steps in [(0.1, 0.01, 5), (1.0, 1.0, 4), (0.5, 0.0, 3)]:
+    student = Student(student, "initial, decay, steps", BLOCKED)
+    rng = np.random.default_rng(406)
+    cases = [(0.1, 0.01, 5), (1.0, 1.0, 4), (0.5, 0.0, 3)]
+    cases += [(float(10 ** rng.uniform(-3, 0)), float(rng.uniform(0.01, 2.0)), int(rng.integers(2, 20)))
+              for _ in range(4)]
+    for initial, decay, steps in cases:
         t = np.arange(steps)
         mistakes = [(initial / (1 + decay * (t + 1)), "t counts steps from 0, so the first rate is the initial one"),
                     (initial * (1 - decay * t), "this decays linearly; the inverse-time schedule divides the "
@@ -59,16 +69,20 @@ def check_inverse_time_schedule(student: Callable[[float, float, int], np.ndarra
                                                    "more slowly, as 1/t for large t"),
                     (initial / (1 + decay) ** t, "this decays exponentially; the inverse-time schedule decays more "
                                                  "slowly, as 1/t for large t")]
-        _compare("The learning rates", f"initial={initial}, decay={decay}, steps={steps}",
-                 learning_rates(initial, steps, "inverse_time", decay), student(initial, decay, steps),
+        case = f"initial={initial:.3g}, decay={decay:.3g}, steps={steps}"
+        args = (initial, decay, steps)
+        _compare("The learning rates", case, learning_rates(initial, steps, "inverse_time", decay),
+                 student(case, *args),
                  "an array of `steps` learning rates, one for each step t = 0 .. steps - 1, the first one equal to "
-                 "initial, following the exercise's formula; see lesson 04, section 4", mistakes)
-    return PASSED
+                 "initial, following the exercise's formula; see lesson 04, section 4", mistakes,
+                 diagnose=lambda: student.ignored_argument(case, args, {0: 2 * initial, 1: decay + 0.5}))
+    _passed()
 
 
 def _gd_mistake(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, learning_rate: float, seed: int, *,
                 fixed_divisor: bool = False, same_order: bool = False) -> np.ndarray:
-    """θ after a typical wrong training loop: dividing by batch_size, or the same batches every epoch."""
+    """θ after a typical wrong training loop: dividing by batch_size, or the same batches every epoch (neither: the
+    right one)."""
     theta = np.zeros(2)
     epoch_batches = ([epoch_batch_indices(len(x), batch_size, seed=seed)] * epochs if same_order else
                      iter_epochs(len(x), batch_size, epochs, seed=seed))
@@ -80,27 +94,51 @@ def _gd_mistake(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, lear
     return theta
 
 
-def check_minibatch_gd(student: Callable[..., np.ndarray]) -> str:
+def _reference_loss_and_gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    return linreg.loss(theta, x, y), linreg.gradient(theta, x, y)
+
+
+def _gd_cases(rng: np.random.Generator):
+    """(x, y, batch_size, epochs, learning_rate, seed): fixed batch sizes first (the whole batch, 1, 7), then random."""
+    for number in range(6):
+        n = int(rng.integers(20, 40))
+        x = rng.uniform(-2, 2, n)
+        y = 1 + 2 * x + 0.1 * rng.standard_normal(n)
+        batch_size = [n, 1, 7][number] if number < 3 else int(rng.integers(2, n))
+        yield x, y, batch_size, int(rng.integers(1, 4)), float(rng.uniform(0.02, 0.2)), int(rng.integers(0, 1000))
+
+
+def _changes(args: tuple) -> dict[int, Any]:
+    """The other values of batch_size, epochs, learning_rate and seed that change the reference θ."""
+    x, y, batch_size, epochs, learning_rate, seed = args
+    expected = _gd_mistake(*args)
+    changes = {2: batch_size + 1 if batch_size < len(x) else 1, 3: epochs + 1, 4: 2 * learning_rate, 5: seed + 1}
+    return {index: other for index, other in changes.items()
+            if not np.allclose(_gd_mistake(*[other if i == index else a for i, a in enumerate(args)]), expected,
+                               rtol=1e-9, atol=1e-12)}
+
+
+def check_minibatch_gd(student: Callable[..., np.ndarray]) -> None:
     """``student(x, y, batch_size, epochs, learning_rate, seed) -> theta`` after mini-batch GD from θ = 0.
 
-    The batches must come from ``batchkit.iter_epochs(len(x), batch_size, epochs, seed=seed)``.
+    The batches must come from ``batchkit.iter_epochs(len(x), batch_size, epochs, seed=seed)``. While it runs, a
+    ``loss_and_gradient`` it calls is the reference: a mistake there fails only its own check.
     """
-    from ..training import train
-
-    rng = np.random.default_rng(405)
-    x = rng.uniform(-2, 2, 30)
-    y = 1 + 2 * x + 0.1 * rng.standard_normal(30)
-    for batch_size, epochs in [(30, 3), (1, 2), (7, 2)]:
-        case = f"batch_size={batch_size}, epochs={epochs}, learning_rate=0.1, seed=5"
-        expected = train(x, y, batch_size=batch_size, epochs=epochs, learning_rate=0.1, seed=5).theta[-1]
-        mistakes = [(_gd_mistake(x, y, batch_size, epochs, 0.1, 5, fixed_divisor=True),
+    student = Student(student, "x, y, batch_size, epochs, learning_rate, seed", BLOCKED,
+                      {"loss_and_gradient": _reference_loss_and_gradient})
+    for args in _gd_cases(np.random.default_rng(405)):
+        x, y, batch_size, epochs, learning_rate, seed = args
+        case = (f"x of {len(x)} samples, batch_size={batch_size}, epochs={epochs}, "
+                f"learning_rate={learning_rate:.3g}, seed={seed}")
+        expected = train(x, y, batch_size=batch_size, epochs=epochs, learning_rate=learning_rate, seed=seed).theta[-1]
+        mistakes = [(_gd_mistake(*args, fixed_divisor=True),
                      "the last batch of an epoch can be smaller: its gradient divides by its own size m, "
                      "not by batch_size"),
-                    (_gd_mistake(x, y, batch_size, epochs, 0.1, 5, same_order=True),
+                    (_gd_mistake(*args, same_order=True),
                      "every epoch must take its batches from bk.iter_epochs with the given seed: the same batches "
                      "in every epoch are not a fresh shuffle")]
-        _compare("θ after training", case, expected, student(x.copy(), y.copy(), batch_size, epochs, 0.1, 5),
+        _compare("θ after training", case, expected, student(case, *args),
                  "θ = (θ0, θ1) after one update per batch, each with the gradient of that batch only, the batches "
                  "of every epoch coming from bk.iter_epochs with the given seed; see lesson 04, section 1",
-                 mistakes, tolerance=1e-8)
-    return PASSED
+                 mistakes, tolerance=1e-8, diagnose=lambda: student.ignored_argument(case, args, _changes(args)))
+    _passed()

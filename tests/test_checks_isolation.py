@@ -1,0 +1,280 @@
+"""The homework checks cannot be passed with a borrowed or half-right answer, and fail without showing the reference.
+
+Each kind of answer an instructor review found passing: one that ignores an argument (a hard-coded eps), one that
+calls batchkit's own function, one that changes its input in place; and a mistake that failed two checks (a wrong
+``steps_per_epoch`` used by ``total_steps``). Then the notebook side: a check prints its verdict and returns None,
+and IPython shows a failure's message without the checks' source lines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import batchkit as bk
+import batchkit.batchnorm
+import batchkit.linreg
+import batchkit.training
+from batchkit import checks
+from tests.test_checks import CASES, bn_backward_right, bn_forward_right, gd_right, loss_gradient_right, running_right
+
+# 1. Every argument is varied: a function that ignores one fails, and the hint names it --------------------------
+
+
+def _minibatch_gd_with(fixed_rate=None, fixed_seed=None):
+    def minibatch_gd(x, y, batch_size, epochs, learning_rate, seed):
+        return gd_right(x, y, batch_size, epochs, fixed_rate or learning_rate, seed if fixed_seed is None else fixed_seed)
+    return minibatch_gd
+
+
+IGNORED = [
+    (checks.check_batchnorm_forward, lambda x, g, b, eps: bn_forward_right(x, g, b, 1e-5), "eps"),
+    (checks.check_batchnorm_backward, lambda dout, x, g, eps: bn_backward_right(dout, x, g, 1e-5), "eps"),
+    (checks.check_running_stats, lambda m, v, x, mo: running_right(m, v, x, 0.1), "momentum"),
+    (checks.check_minibatch_gd, _minibatch_gd_with(fixed_rate=0.1), "learning_rate"),
+    (checks.check_minibatch_gd, _minibatch_gd_with(fixed_seed=5), "seed"),
+    (checks.check_inverse_time_schedule, lambda a, k, steps: a / (1 + 0.01 * np.arange(steps)), "decay"),
+    (checks.check_inverse_time_schedule, lambda a, k, steps: 0.1 / (1 + k * np.arange(steps)), "initial"),
+    (checks.check_batch_mean, lambda Z, keepdims: Z.mean(axis=0, keepdims=True), "keepdims"),
+    (checks.check_steps_per_epoch, lambda n, b, d: math.ceil(n / b), "drop_last"),
+    (checks.check_total_steps, lambda n, b, e, d: 3 * math.ceil(n / b) if d is False else 3 * (n // b), "epochs"),
+]
+
+
+@pytest.mark.parametrize(("check", "wrong", "argument"), IGNORED, ids=[f"{c.__name__}-{a}" for c, _, a in IGNORED])
+def test_a_function_that_ignores_an_argument_fails_naming_it(check, wrong, argument):
+    with pytest.raises(checks.CheckFailed) as failure:
+        check(wrong)
+    assert f"ignores its `{argument}` argument" in str(failure.value), str(failure.value)
+
+
+def test_the_random_cases_are_seeded_so_a_failure_reproduces():
+    wrong = IGNORED[0][1]
+    messages = []
+    for _ in range(2):
+        with pytest.raises(checks.CheckFailed) as failure:
+            checks.check_batchnorm_forward(wrong)
+        messages.append(str(failure.value))
+    assert messages[0] == messages[1]
+
+
+# 2. Calling batchkit's own function for the exercise fails, with a message that says so ----------------------------
+
+BORROWED = [
+    (checks.check_batchnorm_forward, lambda x, g, b, eps: bk.batchnorm.batchnorm_forward(x, g, b, eps)[0],
+     "batchnorm.batchnorm_forward"),
+    (checks.check_batchnorm_forward, lambda x, g, b, eps: bk.batchnorm.BatchNorm1d(x.shape[1], eps).forward(x),
+     "batchnorm."),
+    (checks.check_batchnorm_backward, lambda dout, x, g, eps: bk.batchnorm.batchnorm_backward_from_graph(dout, x, g, eps),
+     "batchnorm.batchnorm_backward_from_graph"),
+    (checks.check_linreg_loss_and_gradient, lambda t, x, y: bk.linreg.loss_and_gradient(t, x[:, None], y),
+     "linreg.loss_and_gradient"),
+    (checks.check_linreg_loss_and_gradient, lambda t, x, y: (bk.linreg.loss(t, x, y), bk.linreg.gradient(t, x, y)),
+     "linreg.loss"),
+    (checks.check_minibatch_gd, lambda x, y, b, e, lr, seed: bk.training.train(
+        x, y, batch_size=b, epochs=e, learning_rate=lr, seed=seed).theta[-1], "training.train"),
+    (checks.check_inverse_time_schedule, lambda a, k, steps: bk.training.learning_rates(a, steps, "inverse_time", k),
+     "training.learning_rates"),
+    (checks.check_steps_per_epoch, lambda n, b, d: bk.batches_per_epoch(n, b, d), "counting.batches_per_epoch"),
+    (checks.check_total_steps, lambda n, b, e, d: bk.total_steps(n, b, e, d), "counting.total_steps"),
+    (checks.check_epoch_indices, lambda n, b, rng: bk.epoch_batch_indices(n, b, seed=rng), "sampling.epoch_batch_indices"),
+    (checks.check_linear_forward, lambda X, W, b: bk.linear.linear_forward(X, W, b), "linear.linear_forward"),
+    (checks.check_batch_mean, lambda Z, keepdims: bk.batch_ops.batch_mean(Z, keepdims=keepdims), "batch_ops.batch_mean"),
+    (checks.check_batch_center, lambda X: bk.centering.batch_center(X), "centering.batch_center"),
+    (checks.check_center_with_training_mean, lambda X_train, X_test: bk.centering.Centerer().fit(X_train).transform(
+        X_test), "centering.Centerer"),
+    (checks.check_variance, lambda X: bk.statistics.batch_mean_var(X)[1], "statistics.batch_mean_var"),
+    (checks.check_running_stats, lambda m, v, x, mo: (m, v) if bk.statistics.batch_mean_var(x) else None,
+     "statistics.batch_mean_var"),
+]
+import batchkit.batch_ops, batchkit.centering, batchkit.linear, batchkit.statistics  # noqa: E401,E402  (for BORROWED)
+
+
+@pytest.mark.parametrize(("check", "borrowed", "name"), BORROWED, ids=[f"{c.__name__}-{n}" for c, _, n in BORROWED])
+def test_calling_batchkit_for_the_exercise_fails_with_a_message_that_says_so(check, borrowed, name):
+    with pytest.raises(checks.CheckFailed) as failure:
+        check(borrowed)
+    message = str(failure.value)
+    assert "asks you to write it yourself, without calling batchkit." + name in message, message
+
+
+def _notebook(code: str) -> dict:
+    """The namespace of a notebook that ran ``code``: what a student's function sees as its globals."""
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own test code
+    return namespace
+
+
+def test_a_batchkit_function_imported_by_name_or_handed_in_directly_also_fails():
+    namespace = _notebook("from batchkit.batchnorm import batchnorm_forward as bn\n"
+                          "def batchnorm_forward(x, gamma, beta, eps):\n    return bn(x, gamma, beta, eps)[0]\n")
+    with pytest.raises(checks.CheckFailed, match="without calling batchkit.batchnorm.batchnorm_forward"):
+        checks.check_batchnorm_forward(namespace["batchnorm_forward"])
+    assert namespace["bn"] is bk.batchnorm.batchnorm_forward  # restored
+    with pytest.raises(checks.CheckFailed, match="without calling batchkit.linear.linear_forward"):
+        checks.check_linear_forward(bk.linear.linear_forward)
+
+
+def test_catching_the_error_does_not_help():
+    def sneaky(x, gamma, beta, eps):
+        try:
+            return bk.batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
+        except Exception:  # noqa: BLE001 - the student's attempt to hide the call
+            return bn_forward_right(x, gamma, beta, eps)
+    with pytest.raises(checks.CheckFailed, match="without calling batchkit.batchnorm.batchnorm_forward"):
+        checks.check_batchnorm_forward(sneaky)
+
+
+def test_batchkit_is_restored_after_a_check_passes_or_fails():
+    originals = (bk.batchnorm.batchnorm_forward, bk.linreg.loss, bk.training.train, bk.batches_per_epoch)
+    checks.check_batchnorm_forward(bn_forward_right)
+    with pytest.raises(checks.CheckFailed):
+        checks.check_batchnorm_forward(BORROWED[0][1])
+    with pytest.raises(checks.CheckFailed):
+        checks.check_minibatch_gd(BORROWED[5][1])
+    with pytest.raises(ZeroDivisionError):  # an error of the student's own passes through unchanged
+        checks.check_steps_per_epoch(lambda n, b, d: 1 // 0)
+    assert (bk.batchnorm.batchnorm_forward, bk.linreg.loss, bk.training.train, bk.batches_per_epoch) == originals
+    assert bk.counting.batches_per_epoch is bk.batches_per_epoch
+
+
+def test_the_functions_an_exercise_allows_stay_available():
+    checks.check_minibatch_gd(gd_right)  # bk.iter_epochs, which exercise 2 of homework 04 asks for
+
+
+# 3. Changing an input in place fails ----------------------------------------------------------------------------
+
+
+def _center_in_place(X):
+    X -= X.mean(axis=0)
+    return X
+
+
+def _bn_forward_in_place(x, gamma, beta, eps):
+    x -= x.mean(axis=0)
+    x /= np.sqrt((x * x).mean(axis=0) + eps)
+    return gamma * x + beta
+
+
+def _running_in_place(running_mean, running_var, x, momentum):
+    running_mean *= 1 - momentum
+    running_mean += momentum * x.mean(axis=0)
+    return running_mean, (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=1)
+
+
+def _linear_backward_in_place(dZ, X, W):
+    db = dZ.sum(axis=0)
+    dZ *= 1.0  # harmless
+    X[:] = X  # harmless: the same values
+    dW = dZ.T @ X
+    W *= 1.0
+    dZ[0] = 0.0  # not harmless
+    return dZ @ W, dW, db
+
+
+IN_PLACE = [(checks.check_batch_center, _center_in_place, "X"),
+            (checks.check_batchnorm_forward, _bn_forward_in_place, "x"),
+            (checks.check_running_stats, _running_in_place, "running_mean"),
+            (checks.check_linear_backward, _linear_backward_in_place, "dZ"),
+            (checks.check_distinct_fraction, lambda batches, n: len(np.unique(np.concatenate(
+                [batches.pop() for _ in range(len(batches))]))) / n, "batches")]
+
+
+@pytest.mark.parametrize(("check", "wrong", "argument"), IN_PLACE, ids=[f"{c.__name__}-{a}" for c, _, a in IN_PLACE])
+def test_a_function_that_changes_its_input_in_place_fails(check, wrong, argument):
+    with pytest.raises(checks.CheckFailed) as failure:
+        check(wrong)
+    message = str(failure.value)
+    assert (f"your function changed its input `{argument}` in place; work on a copy ({argument} = {argument}.copy()) "
+            "or build new arrays") in message, message
+    assert "expected:" in message and "got:" in message
+
+
+# 4. The float32 variance: accumulating in float64 is an accepted technique (batchkit's own statistics do it) -----
+
+
+@pytest.mark.parametrize("upcast", [lambda X: X.astype(np.float64).var(axis=0),
+                                    lambda X: X.var(axis=0, dtype=np.float64)], ids=["astype", "dtype="])
+def test_the_variance_check_accepts_accumulating_float32_data_in_float64(upcast):
+    checks.check_variance(upcast)
+
+
+def test_the_variance_exercise_accepts_and_discusses_the_upcast():
+    notebook = (Path(__file__).resolve().parents[1] / "homework" / "instructor" / "03-homework-centering.ipynb")
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    text = " ".join(" ".join("".join(cell["source"]).split()) for cell in cells if cell["cell_type"] == "markdown")
+    assert "X.astype(np.float64)" in text and "twice the memory" in text and "Two answers are accepted" in text
+
+
+# 5. One mistake fails one check: the other exercise's function is replaced by the reference while a check runs ---
+
+
+def test_a_wrong_steps_per_epoch_does_not_fail_total_steps():
+    namespace = _notebook("def steps_per_epoch(n, batch_size, drop_last):\n    return n // batch_size\n"
+                          "def total_steps(n, batch_size, epochs, drop_last):\n"
+                          "    return epochs * steps_per_epoch(n, batch_size, drop_last)\n")
+    wrong = namespace["steps_per_epoch"]
+    with pytest.raises(checks.CheckFailed):
+        checks.check_steps_per_epoch(wrong)
+    checks.check_total_steps(namespace["total_steps"])
+    assert namespace["steps_per_epoch"] is wrong  # restored
+
+
+def test_a_wrong_loss_and_gradient_does_not_fail_minibatch_gd():
+    namespace = _notebook("import numpy as np\nimport batchkit as bk\n"
+                          "def loss_and_gradient(theta, x, y):\n    return 0.0, -np.ones(2)\n"
+                          "def minibatch_gd(x, y, batch_size, epochs, learning_rate, seed):\n"
+                          "    theta = np.zeros(2)\n"
+                          "    for batches in bk.iter_epochs(len(x), batch_size, epochs, seed=seed):\n"
+                          "        for index in batches:\n"
+                          "            theta = theta - learning_rate * loss_and_gradient(theta, x[index], y[index])[1]\n"
+                          "    return theta\n")
+    with pytest.raises(checks.CheckFailed):
+        checks.check_linreg_loss_and_gradient(namespace["loss_and_gradient"])
+    checks.check_minibatch_gd(namespace["minibatch_gd"])
+    checks.check_linreg_loss_and_gradient(loss_gradient_right)
+
+
+# 6. A check prints its verdict and returns None: nothing for nbgrader to read as a score --------------------------
+
+
+def test_a_passing_check_prints_and_returns_none_and_a_failing_one_prints_nothing(capsys):
+    assert checks.check_inverse_time_schedule(lambda a, k, steps: a / (1 + k * np.arange(steps))) is None
+    assert capsys.readouterr().out == "All checks passed.\n" == checks.PASSED + "\n"
+    with pytest.raises(checks.CheckFailed):
+        checks.check_inverse_time_schedule(lambda a, k, steps: None)
+    assert capsys.readouterr().out == ""
+
+
+# 7. IPython shows the message only, no source lines of the checks (some hold the reference formula) --------------
+
+CHECK_SOURCES = sorted((Path(checks.__file__).parent).glob("*.py"))
+CODE_LINES = {line.strip() for path in CHECK_SOURCES for line in path.read_text(encoding="utf-8").splitlines()
+              if len(line.strip()) > 15 and not line.strip().startswith(('"', "#", "f\"", "(\"", "'"))}
+
+
+@pytest.mark.parametrize(("check", "mistake"), [(c, m) for c in CASES for m in CASES[c][1]],
+                         ids=lambda v: v.__name__ if callable(v) else v)
+def test_the_rendered_traceback_shows_the_message_and_no_reference_code(check, mistake):
+    with pytest.raises(checks.CheckFailed) as failure:
+        check(CASES[check][1][mistake][0])
+    rendered = failure.value._render_traceback_()
+    assert rendered[0] == "CheckFailed: " + str(failure.value).splitlines()[0]
+    assert "\n".join(rendered[1:]) == "\n".join(str(failure.value).splitlines()[1:])
+    text = "\n".join(rendered)
+    assert "np.sqrt(" not in text and ".var(" not in text and "File " not in text, text
+    assert not [line for line in CODE_LINES if line in text]
+
+
+def test_the_failure_is_raised_where_no_solution_is_written():
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_batchnorm_forward(lambda x, g, b, eps: x)
+    raised_in = failure.traceback[-1]
+    assert raised_in.name == "_fail" and Path(str(raised_in.path)).name == "_core.py"
+    around = Path(str(raised_in.path)).read_text(encoding="utf-8").splitlines()[raised_in.lineno - 8:raised_in.lineno + 8]
+    assert not re.search(r"sqrt|\.var\(|mean\(", "\n".join(around))
