@@ -148,6 +148,10 @@ def local_worker(communicator, x, unbiased):
     return rows.mean(axis=0), rows.var(axis=0, ddof=1)
 
 
+def ignoring_worker(communicator, x, unbiased):
+    return x.mean(axis=0), x.var(axis=0, ddof=int(unbiased))  # the whole batch, no all-reduce at all
+
+
 def borrowing_worker(communicator, x, unbiased):
     from batchkit.distributed.sync_batchnorm import global_mean_var
     rows = np.array_split(x, communicator.world_size)[communicator.rank]
@@ -167,6 +171,12 @@ def worker_module(tmp_path, monkeypatch):
 def test_a_worker_with_only_its_own_rows_fails_on_simulated_workers(worker_module):
     message = fails(check_worker, f"{worker_module}:local_worker", "2 simulated workers", "rank 0's own mean")
     assert "processes" not in message.splitlines()[0]
+
+
+def test_a_worker_that_reads_every_row_instead_of_all_reducing_fails(worker_module):
+    """Each simulated rank sees only its own rows (the others are NaN), so reading them all gives NaN, not the
+    answer."""
+    fails(check_worker, f"{worker_module}:ignoring_worker", "2 simulated workers", "read rows of other ranks")
 
 
 def test_a_worker_calling_batchkits_statistics_fails(worker_module):

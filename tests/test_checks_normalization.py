@@ -3,6 +3,8 @@ batchkit, change an input in place or ignore eps fail."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -164,6 +166,21 @@ def test_the_backward_check_uses_the_students_own_forward():
     del namespace["layernorm_forward"]
     assert "define it in the notebook first" in _failure(checks.check_layernorm_backward,
                                                          namespace["layernorm_backward"])
+
+
+def test_a_wrong_forward_is_blamed_on_the_forward_not_on_a_right_backward():
+    """The backward check runs the student's forward for its cache; a wrong forward (variance over the batch axis)
+    must be reported as such, not as a wrong dx."""
+    namespace = {"np": np}
+    exec(inspect.getsource(layernorm_backward), namespace)  # noqa: S102 - the right backward of this file
+
+    def wrong_forward(x, gamma, beta, eps):
+        out, cache = layernorm_forward(x, gamma, beta, eps)
+        return out + 0.5, cache  # a wrong output with a usable cache
+
+    namespace["layernorm_forward"] = wrong_forward
+    assert "layernorm_forward does not give the right output yet" in _failure(
+        checks.check_layernorm_backward, namespace["layernorm_backward"])
 
 
 # Answers that must not pass ----------------------------------------------------------------------------------------

@@ -143,11 +143,28 @@ def _import_worker(reference: str) -> Callable:
     return getattr(module, name)
 
 
+def masked_worker(communicator, *, reference: str, x: np.ndarray, unbiased: bool):
+    """Run the student's worker ``reference`` on ``x`` with every row that is not this rank's set to NaN.
+
+    Why: a worker that reads the other ranks' rows (``x.mean(axis=0)``) instead of all-reducing its own sums would
+    otherwise pass; with the other rows NaN it returns NaN. A rank's rows are ``np.array_split``'s, as the
+    exercise says. Module-level, so that real processes can import it.
+    """
+    rows = np.array_split(np.arange(len(x)), communicator.world_size)[communicator.rank]
+    masked = np.full_like(x, np.nan)
+    masked[rows] = x[rows]
+    return _import_worker(reference)(communicator, masked, unbiased)
+
+
 def _compare_ranks(case: str, x: np.ndarray, unbiased: bool, results: list, mistakes: list[Mistake],
                    tolerance: float = 1e-10) -> None:
     expected = (x.mean(axis=0), x.var(axis=0, ddof=int(unbiased)))
     for rank, result in enumerate(results):  # a loop over the few ranks
         mean, var = _parts(result, "mean, var", f"{case}, rank {rank}")
+        if "1 worker" not in case and np.isnan(np.asarray(mean, dtype=float)).any():
+            _fail(f"Rank {rank}'s mean", case, expected[0], mean, "it is NaN: here every rank's x holds NaN outside "
+                  "its own rows, so your worker read rows of other ranks. Take only np.array_split(x, world_size)"
+                  "[rank] and all-reduce the sums")
         _compare(f"Rank {rank}'s mean", case, expected[0], mean, "every rank returns the global batch's mean, "
                  f"shape (D,); {SECTION}", mistakes[:1], tolerance=tolerance)
         _compare(f"Rank {rank}'s variance", case, expected[1], var, "every rank returns the global batch's "
@@ -172,12 +189,14 @@ def check_worker(reference: str) -> None:
         case = f"{k} simulated workers, x of shape {x.shape} around {OFFSET:.3g}"
         try:
             with _own_work(worker, WORKER_BLOCKED):
-                simulated[k] = run_simulated(worker, k, args={"x": x, "unbiased": unbiased}, timeout=30)
+                simulated[k] = run_simulated(masked_worker, k, args={"reference": reference, "x": x,
+                                                                     "unbiased": unbiased}, timeout=30)
         except WorkerError as error:
             raise CheckFailed(f"{case}: a worker raised.\n{error.traceback}") from None
         _compare_ranks(case, x, unbiased, simulated[k], mistakes)
     try:
-        launched = launch(reference, 2, args={"x": x, "unbiased": unbiased}, timeout=120)
+        launched = launch("batchkit.checks.data_parallel:masked_worker", 2,
+                          args={"reference": reference, "x": x, "unbiased": unbiased}, timeout=120)
     except TorchMissingError:
         raise TorchMissingError(f"your worker passed on simulated workers; the run on real processes needs torch, "
                                 f"which is not installed: {INSTALL_HINT}") from None

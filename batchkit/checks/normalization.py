@@ -151,11 +151,16 @@ def _check_backward(student: Student, forward: Student, cases: Iterator[tuple], 
         groups = groups[0] if groups else 1
         case = f"x of shape {x.shape}{f', num_groups={groups}' if kind == 'group' else ''}, eps={eps:.3g}, random dout"
         args = (x, gamma, beta, *([groups] if kind == "group" else []), eps)
-        cache = _parts(forward(case, *args), "out, cache", case)[1]
+        out, cache = _parts(forward(case, *args), "out, cache", case)
         dout = rng.standard_normal(x.shape)
         layer = _layer(kind, gamma, beta, eps, groups)
-        layer(x)
+        expected_out = layer(x)
         dx = layer.backward(dout)
+        # This check uses the cache of the student's own forward pass: if that pass is wrong, say so here, rather
+        # than blame the backward pass for it.
+        if np.shape(out) != expected_out.shape or not np.allclose(out, expected_out, rtol=1e-6, atol=1e-9):
+            raise CheckFailed(f"{case}: your {kind}norm_forward does not give the right output yet, and this check "
+                              f"uses its cache. Make its own check pass first.")
         got = _parts(student(case, dout, cache), "dx, dgamma, dbeta", case)
         n, c = x.shape[:2]
         if kind == "layer":  # statistics per row, over axis 1; gamma per feature
