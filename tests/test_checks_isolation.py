@@ -190,7 +190,8 @@ def test_a_function_that_changes_its_input_in_place_fails(check, wrong, argument
     with pytest.raises(checks.CheckFailed) as failure:
         check(wrong)
     message = str(failure.value)
-    assert (f"your function changed its input `{argument}` in place; work on a copy ({argument} = {argument}.copy()) "
+    copy = f"[a.copy() for a in {argument}]" if argument == "batches" else f"{argument}.copy()"  # a list of arrays
+    assert (f"your function changed its input `{argument}` in place; work on a copy ({argument} = {copy}) "
             "or build new arrays") in message, message
     assert "expected:" in message and "got:" in message
 

@@ -183,6 +183,30 @@ def test_a_wrong_forward_is_blamed_on_the_forward_not_on_a_right_backward():
         checks.check_layernorm_backward, namespace["layernorm_backward"])
 
 
+def test_gamma_outside_the_means_is_named():
+    """Lesson 05's shortcut γ·(dout - mean(dout) - x̂ mean(dout x̂))/σ is wrong when γ varies along the reduced axes."""
+    def shortcut_backward(dout, cache):
+        x_hat, inv_std, gamma = _shortcut_parts(cache)
+        dx = gamma * (dout - dout.mean(axis=1, keepdims=True)
+                      - x_hat * (dout * x_hat).mean(axis=1, keepdims=True)) * inv_std
+        return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+    namespace = {"layernorm_forward": _shortcut_forward}
+    shortcut = type(shortcut_backward)(shortcut_backward.__code__, {**shortcut_backward.__globals__, **namespace})
+    assert "take the means of dx̂ = gamma · dout" in _failure(checks.check_layernorm_backward, shortcut)
+
+
+def _shortcut_forward(x, gamma, beta, eps):
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
+
+
+def _shortcut_parts(cache):
+    return cache
+
+
 # Answers that must not pass ----------------------------------------------------------------------------------------
 
 

@@ -147,8 +147,9 @@ class Student:
             raise CheckFailed(_blocked_message(calls[0]))
         for name, value, before in zip(self.names.split(", "), given, saved):
             if not _unchanged(value, before):
+                copy = f"[a.copy() for a in {name}]" if isinstance(before, (list, tuple)) else f"{name}.copy()"
                 _fail(f"The input `{name}`", case, f"`{name}` unchanged by the call", f"`{name}` changed in place",
-                      f"your function changed its input `{name}` in place; work on a copy ({name} = {name}.copy()) "
+                      f"your function changed its input `{name}` in place; work on a copy ({name} = {copy}) "
                       "or build new arrays")
         return result
 

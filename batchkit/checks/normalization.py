@@ -125,19 +125,24 @@ def _forward_of(backward: Callable, name: str, exercise: str) -> Callable:
     return forward
 
 
-def _backward_mistakes(dx: np.ndarray, dx_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray,
+def _backward_mistakes(dx: np.ndarray, gamma: np.ndarray, dout: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray,
                        axes: tuple[int, ...], wrong_axes: list[tuple[tuple[int, ...], str]]) -> list[Mistake]:
-    """Typical wrong dx, in the view where the statistics are taken over ``axes``."""
-    def simplified(over: tuple[int, ...]) -> np.ndarray:
-        return (dx_hat - dx_hat.mean(axis=over, keepdims=True)
-                - x_hat * (dx_hat * x_hat).mean(axis=over, keepdims=True)) * inv_std
+    """Typical wrong dx, in the view where the statistics are taken over ``axes`` (``gamma`` broadcasts there)."""
+    dx_hat = gamma * dout
+
+    def simplified(upstream: np.ndarray, over: tuple[int, ...]) -> np.ndarray:
+        return (upstream - upstream.mean(axis=over, keepdims=True)
+                - x_hat * (upstream * x_hat).mean(axis=over, keepdims=True)) * inv_std
     return [(dx_hat * inv_std, "this treats μ and σ² as constants, but they depend on every value they are computed "
                                "from, which adds two terms to dx"),
             (dx + dx_hat.mean(axis=axes, keepdims=True) * inv_std,
              "the mean term is missing: μ depends on every value of its statistic"),
             (dx + x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True) * inv_std,
              "the variance term is missing: σ² depends on every value of its statistic"),
-            *[(simplified(other), hint) for other, hint in wrong_axes]]
+            (gamma * simplified(dout, axes),  # lesson 05's shortcut, right only when gamma is constant over axes
+             "take the means of dx̂ = gamma · dout, not of dout: gamma varies along the reduced axes here, so lesson "
+             "05's shortcut (gamma outside the brackets) does not carry over"),
+            *[(simplified(dx_hat, other), hint) for other, hint in wrong_axes]]
 
 
 def _parameter_mistakes(dgamma: np.ndarray, dbeta: np.ndarray, count: int) -> tuple[list[Mistake], list[Mistake]]:
@@ -175,7 +180,7 @@ def _check_backward(student: Student, forward: Student, cases: Iterator[tuple], 
         x_hat = _normalized(view, axes, eps)
         inv_std = 1.0 / np.sqrt(view.var(axis=axes, keepdims=True) + eps)
         dx_mistakes = [(value.reshape(x.shape), hint) for value, hint in _backward_mistakes(
-            dx.reshape(view.shape), view_gamma * dout.reshape(view.shape), x_hat, inv_std, axes, wrong)]
+            dx.reshape(view.shape), view_gamma, dout.reshape(view.shape), x_hat, inv_std, axes, wrong)]
         dgamma_mistakes, dbeta_mistakes = _parameter_mistakes(layer.dgamma, layer.dbeta, x.size // c)
         hints = [f"dx has the shape of x; μ and σ² depend on every value of their statistic, so each of those values "
                  f"gets part of every output's gradient; {SECTION}",
