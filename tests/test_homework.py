@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -106,6 +107,19 @@ def test_nbgrader_ids_do_not_depend_on_cell_positions():
                + notebook["cells"]}
     new_ids = [cell["metadata"]["nbgrader"]["grade_id"] for cell in nbgrader_metadata.with_metadata(shifted)["cells"]]
     assert new_ids[1:] == ids
+
+
+def test_nbgrader_ids_survive_an_edited_text():
+    """A rubric or an instruction fixed after the release must keep its grade id, or nbgrader cannot match the
+    students' submitted cells with it."""
+    notebook = load(INSTRUCTOR[0])
+    ids = [cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]]
+    edited = copy.deepcopy(notebook)
+    for cell in edited["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = "".join(cell["source"]) + "\nOne more sentence."
+    assert [cell["metadata"]["nbgrader"]["grade_id"]
+            for cell in nbgrader_metadata.with_metadata(edited)["cells"]] == ids
 
 
 def test_nbgrader_points_set_by_hand_are_kept_even_zero():

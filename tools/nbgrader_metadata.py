@@ -44,12 +44,14 @@ def role(cell: dict) -> str:
 def cell_metadata(cell: dict, points: float | None = None) -> dict:
     """nbgrader's metadata for one cell of an instructor notebook.
 
-    Grade ids come from the cell's content (a function name, or a hash of the text), not from its position: nbgrader
-    matches cells by id, so inserting a cell must not rename the others.
+    Grade ids come from the cell itself (a function name, or the notebook's own cell id), not from its position:
+    nbgrader matches cells by id, so inserting a cell must not rename the others, and editing a cell's text (a
+    rubric, after the release) must not rename it either. A cell without an id (nbformat < 4.5) falls back to a hash
+    of its text.
     """
     kind = role(cell)
     text = cell_text(cell).strip()
-    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    digest = cell.get("id") or hashlib.sha1(text.encode()).hexdigest()[:8]
     if kind == "answer":
         names = DEFINITION.findall(text)
         return {"grade": False, "grade_id": f"answer-{names[0] if names else digest}", "locked": False,
