@@ -286,8 +286,19 @@ def key_presses(view) -> list[tuple[str, Any, str]]:
     return presses
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS_WITH_CODE, ids=[path.name for path in NOTEBOOKS_WITH_CODE])
+#: The notebooks this file drives; ``tests/test_browser_late.py`` drives the rest with its own JupyterLab and
+#: Chromium, so that pytest-xdist (one file per worker) runs the two halves on two cores at once.
+LATE = ("06-", "07-", "08-")
+EARLY_NOTEBOOKS = [path for path in NOTEBOOKS_WITH_CODE if not path.name.startswith(LATE)]
+LATE_NOTEBOOKS = [path for path in NOTEBOOKS_WITH_CODE if path.name.startswith(LATE)]
+
+
+@pytest.mark.parametrize("path", EARLY_NOTEBOOKS, ids=[path.name for path in EARLY_NOTEBOOKS])
 def test_widgets_render_and_respond_in_jupyterlab(lab, browser, screenshots, path):
+    check_notebook_in_jupyterlab(lab, browser, screenshots, path)
+
+
+def check_notebook_in_jupyterlab(lab, browser, screenshots, path):
     missing = missing_requirement(path)
     if missing:
         pytest.skip(missing)  # an optional extra (torch, for lesson 08) is not installed
