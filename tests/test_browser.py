@@ -23,7 +23,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from typing import Any
 import pytest
 
 from conftest import missing_requirement
+from batchkit.distributed.launcher import free_port  # numpy only: the launcher's port finder
 from tests.notebook_files import NOTEBOOKS, code_cells, load
 
 pytestmark = pytest.mark.browser
@@ -76,11 +76,6 @@ def require_browser() -> None:
             pytest.fail(f"BATCHKIT_REQUIRE_BROWSER=1 forbids skipping the browser test. {message}", pytrace=False)
         pytest.skip(message)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, message: Callable[[], str] | str,
