@@ -92,6 +92,24 @@ def hessian(X: np.ndarray) -> np.ndarray:
     return design.T @ design / len(X)
 
 
+def hessian_eigenvalues(x: np.ndarray) -> tuple[float, float]:
+    """(λmin, λmax) of the Hessian of ``J`` for one feature ``x`` (m,), in closed form (homework 03 derives it).
+
+    With the inputs' mean ``c`` and biased variance ``σ²`` the Hessian is ``[[1, c], [c, c² + σ²]]``. λmax comes from
+    its trace and a root written as a product (no difference of nearly equal numbers), and λmin = det / λmax = σ² /
+    λmax: accurate for any offset, where ``numpy.linalg.eigvalsh`` of the matrix loses λmin once κ passes ~10¹⁶.
+    """
+    x = check_array("x", x, ndim=(1,)).astype(np.float64)
+    if len(x) == 0:
+        raise ValueError("x holds no samples: the Hessian averages over at least one")
+    mean = float(x.mean())
+    variance = float(np.mean((x - mean) ** 2))
+    std = np.sqrt(variance)
+    root = np.sqrt((mean * mean + (1.0 - std) ** 2) * (mean * mean + (1.0 + std) ** 2))
+    largest = float((1.0 + mean * mean + variance + root) / 2)
+    return variance / largest, largest
+
+
 def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The θ that minimizes ``J`` (solved directly, for drawing the optimum): shape (d + 1,)."""
     X = as_features(X)

@@ -1,4 +1,5 @@
-"""Softmax cross-entropy for classification, averaged over the batch."""
+"""Losses averaged over the batch, with their gradients: softmax cross-entropy (classification) and half squared
+error (regression)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,29 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     dlogits = np.exp(log_probs)
     dlogits[np.arange(n), labels] -= 1.0
     return float(loss), dlogits / n
+
+
+def half_squared_error(predictions: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean over the batch of each sample's half squared error, and its gradient (homework 02).
+
+    Parameters
+    ----------
+    predictions, targets : numpy.ndarray, shape (N, M)
+        One row per sample, M outputs each.
+
+    Returns
+    -------
+    loss : float
+        ``1/N Σ_i ½ Σ_m (predictions_im - targets_im)²``: summed over a sample's outputs, averaged over samples.
+    dpredictions : numpy.ndarray, shape (N, M), float64
+        ``(predictions - targets) / N``: the ½ cancels the square's 2, and the 1/N is the batch mean's.
+    """
+    predictions = check_array("predictions", predictions, ndim=(2,))
+    targets = check_array("targets", targets, ndim=(2,))
+    if predictions.shape != targets.shape:
+        raise ValueError(f"predictions has shape {predictions.shape} but targets has {targets.shape}: one target per "
+                         "output of every sample")
+    # float64 so that a float32 batch's loss keeps its digits
+    residual = predictions.astype(np.float64) - targets.astype(np.float64)
+    n = residual.shape[0]
+    return 0.5 * float(np.sum(residual * residual)) / n, residual / n

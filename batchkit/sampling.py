@@ -200,3 +200,19 @@ def expected_distinct_fraction(n: int, draws: int | None = None) -> float:
     draws = n if draws is None else check_nonnegative_int("draws", draws)
     # log1p/expm1 keep precision for large n, where 1 - 1/n rounds badly.
     return float(-np.expm1(draws * np.log1p(-1.0 / n))) if n > 1 else float(draws > 0)
+
+
+def expected_fraction_seen(n: int, batch_size: int, steps: int, replace: bool) -> float:
+    """Expected fraction of ``n`` samples in at least one of ``steps`` batches, each drawn on its own as
+    ``rng.choice(n, batch_size, replace=replace)``: the reference for homework 01's derivation, which the student
+    writes (so this docstring does not spell it out).
+    """
+    n = check_positive_int("n", n)
+    batch_size = check_positive_int("batch_size", batch_size)
+    steps = check_nonnegative_int("steps", steps)
+    replace = check_bool("replace", replace)
+    if replace:
+        return expected_distinct_fraction(n, draws=batch_size * steps)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most n = {n} without replacement (got {batch_size})")
+    return float(-np.expm1(steps * np.log1p(-batch_size / n))) if batch_size < n else float(steps > 0)

@@ -190,3 +190,28 @@ def skewness(x: np.ndarray) -> float:
     if not np.any(deviations):
         raise ValueError(f"x holds {x.size} equal value(s): the skewness of constant data is undefined")
     return float(np.mean(deviations**3) / np.mean(deviations**2) ** 1.5)
+
+
+def batch_statistics(X: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(count, mean, m2)`` of a batch ``X`` (N, D), rows are samples: m2 is the per-feature sum of squared
+    deviations from the mean, shape (D,). Computed in float64, two passes, so float32 data far from 0 keeps its
+    digits (homework 03)."""
+    X = check_array("X", X, ndim=(2,)).astype(np.float64)
+    mean = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
+    return len(X), mean, ((X - mean) ** 2).sum(axis=0)
+
+
+def merge_statistics(first: tuple, second: tuple) -> tuple[int, np.ndarray, np.ndarray]:
+    """The ``(count, mean, m2)`` of two batches together, from each batch's own (homework 03 derives it).
+
+    The merged mean moves toward the second batch by its share of the samples, and m2 gains the spread between the
+    two means: ``m2_a + m2_b + δ² · n_a n_b / n`` with ``δ = mean_b - mean_a``. Either batch may be empty (count 0).
+    """
+    (count_a, mean_a, m2_a), (count_b, mean_b, m2_b) = first, second
+    count_a, count_b = check_nonnegative_int("count of first", count_a), check_nonnegative_int("count of second", count_b)
+    count = count_a + count_b
+    mean_a, mean_b = np.asarray(mean_a, dtype=np.float64), np.asarray(mean_b, dtype=np.float64)
+    if count == 0:
+        return 0, mean_a, np.asarray(m2_a, dtype=np.float64)
+    delta = mean_b - mean_a
+    return count, mean_a + delta * (count_b / count), m2_a + m2_b + delta**2 * (count_a * count_b / count)

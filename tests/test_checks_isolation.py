@@ -1,9 +1,10 @@
 """The homework checks cannot be passed with a borrowed or half-right answer, and fail without showing the reference.
 
 Each kind of answer an instructor review found passing: one that ignores an argument (a hard-coded eps), one that
-calls batchkit's own function, one that changes its input in place; and a mistake that failed two checks (a wrong
-``steps_per_epoch`` used by ``total_steps``). Then the notebook side: a check prints its verdict and returns None,
-and IPython shows a failure's message without the checks' source lines.
+calls batchkit's own function (even its whole training run), one that changes its input in place, and one that
+sidesteps float32 by accumulating in float64 (accepted and discussed in homework 03). Then the notebook side: a check
+prints its verdict and returns None, and IPython shows a failure's message without the checks' source lines. Each
+homework's own tests (``tests/test_checks_hwNN.py``) repeat these for its checks.
 """
 
 from __future__ import annotations
@@ -21,28 +22,17 @@ import batchkit.batchnorm
 import batchkit.linreg
 import batchkit.training
 from batchkit import checks
-from tests.test_checks import CASES, bn_backward_right, bn_forward_right, gd_right, loss_gradient_right, running_right
+from tests.test_checks import CASES
+from tests.test_checks_hw04 import minibatch_gd as minibatch_gd_right
+from tests.test_checks_hw05 import batchnorm_forward as bn_forward_right
 
 # 1. Every argument is varied: a function that ignores one fails, and the hint names it --------------------------
 
 
-def _minibatch_gd_with(fixed_rate=None, fixed_seed=None):
-    def minibatch_gd(x, y, batch_size, epochs, learning_rate, seed):
-        return gd_right(x, y, batch_size, epochs, fixed_rate or learning_rate, seed if fixed_seed is None else fixed_seed)
-    return minibatch_gd
-
-
 IGNORED = [
-    (checks.check_batchnorm_forward, lambda x, g, b, eps: bn_forward_right(x, g, b, 1e-5), "eps"),
-    (checks.check_batchnorm_backward, lambda dout, x, g, eps: bn_backward_right(dout, x, g, 1e-5), "eps"),
-    (checks.check_running_stats, lambda m, v, x, mo: running_right(m, v, x, 0.1), "momentum"),
-    (checks.check_minibatch_gd, _minibatch_gd_with(fixed_rate=0.1), "learning_rate"),
-    (checks.check_minibatch_gd, _minibatch_gd_with(fixed_seed=5), "seed"),
-    (checks.check_inverse_time_schedule, lambda a, k, steps: a / (1 + 0.01 * np.arange(steps)), "decay"),
-    (checks.check_inverse_time_schedule, lambda a, k, steps: 0.1 / (1 + k * np.arange(steps)), "initial"),
-    (checks.check_batch_mean, lambda Z, keepdims: Z.mean(axis=0, keepdims=True), "keepdims"),
+    # the loophole of the first homework 05: a batch norm forward that always uses eps = 1e-5
+    (checks.check_batchnorm_forward_cache, lambda x, g, b, eps: bn_forward_right(x, g, b, 1e-5), "eps"),
     (checks.check_steps_per_epoch, lambda n, b, d: math.ceil(n / b), "drop_last"),
-    (checks.check_total_steps, lambda n, b, e, d: 3 * math.ceil(n / b) if d is False else 3 * (n // b), "epochs"),
 ]
 
 
@@ -58,7 +48,7 @@ def test_the_random_cases_are_seeded_so_a_failure_reproduces():
     messages = []
     for _ in range(2):
         with pytest.raises(checks.CheckFailed) as failure:
-            checks.check_batchnorm_forward(wrong)
+            checks.check_batchnorm_forward_cache(wrong)
         messages.append(str(failure.value))
     assert messages[0] == messages[1]
 
@@ -66,31 +56,18 @@ def test_the_random_cases_are_seeded_so_a_failure_reproduces():
 # 2. Calling batchkit's own function for the exercise fails, with a message that says so ----------------------------
 
 BORROWED = [
-    (checks.check_batchnorm_forward, lambda x, g, b, eps: bk.batchnorm.batchnorm_forward(x, g, b, eps)[0],
+    (checks.check_batchnorm_forward_cache, lambda x, g, b, eps: bk.batchnorm.batchnorm_forward(x, g, b, eps),
      "batchnorm.batchnorm_forward"),
-    (checks.check_batchnorm_forward, lambda x, g, b, eps: bk.batchnorm.BatchNorm1d(x.shape[1], eps).forward(x),
-     "batchnorm."),
-    (checks.check_batchnorm_backward, lambda dout, x, g, eps: bk.batchnorm.batchnorm_backward_from_graph(dout, x, g, eps),
-     "batchnorm.batchnorm_backward_from_graph"),
-    (checks.check_linreg_loss_and_gradient, lambda t, x, y: bk.linreg.loss_and_gradient(t, x[:, None], y),
-     "linreg.loss_and_gradient"),
-    (checks.check_linreg_loss_and_gradient, lambda t, x, y: (bk.linreg.loss(t, x, y), bk.linreg.gradient(t, x, y)),
-     "linreg.loss"),
-    (checks.check_minibatch_gd, lambda x, y, b, e, lr, seed: bk.training.train(
-        x, y, batch_size=b, epochs=e, learning_rate=lr, seed=seed).theta[-1], "training.train"),
-    (checks.check_inverse_time_schedule, lambda a, k, steps: bk.training.learning_rates(a, steps, "inverse_time", k),
-     "training.learning_rates"),
+    (checks.check_batchnorm_forward_cache, lambda x, g, b, eps: (bk.batchnorm.BatchNorm1d(x.shape[1], eps).forward(x),
+                                                                  None), "batchnorm."),
+    # the loophole of the first homework 04: the whole training run from batchkit
+    (checks.check_minibatch_gd_schedule, lambda X, y, b, e, lr, decay, seed: (bk.training.train(
+        X, y, batch_size=b, epochs=e, learning_rate=lr, seed=seed).theta[-1], None), "training.train"),
+    (checks.check_per_sample_gradients, lambda t, X, y: bk.linreg.gradient(t, X[:1], y[:1]) * np.ones((len(X), 1)),
+     "linreg.gradient"),
     (checks.check_steps_per_epoch, lambda n, b, d: bk.batches_per_epoch(n, b, d), "counting.batches_per_epoch"),
-    (checks.check_total_steps, lambda n, b, e, d: bk.total_steps(n, b, e, d), "counting.total_steps"),
-    (checks.check_epoch_indices, lambda n, b, rng: bk.epoch_batch_indices(n, b, seed=rng), "sampling.epoch_batch_indices"),
     (checks.check_linear_forward, lambda X, W, b: bk.linear.linear_forward(X, W, b), "linear.linear_forward"),
-    (checks.check_batch_mean, lambda Z, keepdims: bk.batch_ops.batch_mean(Z, keepdims=keepdims), "batch_ops.batch_mean"),
-    (checks.check_batch_center, lambda X: bk.centering.batch_center(X), "centering.batch_center"),
-    (checks.check_center_with_training_mean, lambda X_train, X_test: bk.centering.Centerer().fit(X_train).transform(
-        X_test), "centering.Centerer"),
-    (checks.check_variance, lambda X: bk.statistics.batch_mean_var(X)[1], "statistics.batch_mean_var"),
-    (checks.check_running_stats, lambda m, v, x, mo: (m, v) if bk.statistics.batch_mean_var(x) else None,
-     "statistics.batch_mean_var"),
+    (checks.check_batch_statistics, lambda X: bk.statistics.batch_statistics(X), "statistics.batch_statistics"),
 ]
 import batchkit.batch_ops, batchkit.centering, batchkit.linear, batchkit.statistics  # noqa: E401,E402  (for BORROWED)
 
@@ -112,9 +89,9 @@ def _notebook(code: str) -> dict:
 
 def test_a_batchkit_function_imported_by_name_or_handed_in_directly_also_fails():
     namespace = _notebook("from batchkit.batchnorm import batchnorm_forward as bn\n"
-                          "def batchnorm_forward(x, gamma, beta, eps):\n    return bn(x, gamma, beta, eps)[0]\n")
+                          "def batchnorm_forward(x, gamma, beta, eps):\n    return bn(x, gamma, beta, eps)\n")
     with pytest.raises(checks.CheckFailed, match="without calling batchkit.batchnorm.batchnorm_forward"):
-        checks.check_batchnorm_forward(namespace["batchnorm_forward"])
+        checks.check_batchnorm_forward_cache(namespace["batchnorm_forward"])
     assert namespace["bn"] is bk.batchnorm.batchnorm_forward  # restored
     with pytest.raises(checks.CheckFailed, match="without calling batchkit.linear.linear_forward"):
         checks.check_linear_forward(bk.linear.linear_forward)
@@ -123,20 +100,20 @@ def test_a_batchkit_function_imported_by_name_or_handed_in_directly_also_fails()
 def test_catching_the_error_does_not_help():
     def sneaky(x, gamma, beta, eps):
         try:
-            return bk.batchnorm.batchnorm_forward(x, gamma, beta, eps)[0]
+            return bk.batchnorm.batchnorm_forward(x, gamma, beta, eps)
         except Exception:  # noqa: BLE001 - the student's attempt to hide the call
             return bn_forward_right(x, gamma, beta, eps)
     with pytest.raises(checks.CheckFailed, match="without calling batchkit.batchnorm.batchnorm_forward"):
-        checks.check_batchnorm_forward(sneaky)
+        checks.check_batchnorm_forward_cache(sneaky)
 
 
 def test_batchkit_is_restored_after_a_check_passes_or_fails():
     originals = (bk.batchnorm.batchnorm_forward, bk.linreg.loss, bk.training.train, bk.batches_per_epoch)
-    checks.check_batchnorm_forward(bn_forward_right)
+    checks.check_batchnorm_forward_cache(bn_forward_right)
     with pytest.raises(checks.CheckFailed):
-        checks.check_batchnorm_forward(BORROWED[0][1])
+        checks.check_batchnorm_forward_cache(BORROWED[0][1])
     with pytest.raises(checks.CheckFailed):
-        checks.check_minibatch_gd(BORROWED[5][1])
+        checks.check_minibatch_gd_schedule(BORROWED[2][1])
     with pytest.raises(ZeroDivisionError):  # an error of the student's own passes through unchanged
         checks.check_steps_per_epoch(lambda n, b, d: 1 // 0)
     assert (bk.batchnorm.batchnorm_forward, bk.linreg.loss, bk.training.train, bk.batches_per_epoch) == originals
@@ -144,27 +121,16 @@ def test_batchkit_is_restored_after_a_check_passes_or_fails():
 
 
 def test_the_functions_an_exercise_allows_stay_available():
-    checks.check_minibatch_gd(gd_right)  # bk.iter_epochs, which exercise 2 of homework 04 asks for
+    checks.check_minibatch_gd_schedule(minibatch_gd_right)  # bk.iter_epochs, which homework 04's loop may use
 
 
 # 3. Changing an input in place fails ----------------------------------------------------------------------------
 
 
-def _center_in_place(X):
-    X -= X.mean(axis=0)
-    return X
-
-
 def _bn_forward_in_place(x, gamma, beta, eps):
+    out, cache = bn_forward_right(x.copy(), gamma, beta, eps)
     x -= x.mean(axis=0)
-    x /= np.sqrt((x * x).mean(axis=0) + eps)
-    return gamma * x + beta
-
-
-def _running_in_place(running_mean, running_var, x, momentum):
-    running_mean *= 1 - momentum
-    running_mean += momentum * x.mean(axis=0)
-    return running_mean, (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=1)
+    return out, cache
 
 
 def _linear_backward_in_place(dZ, X, W):
@@ -177,9 +143,7 @@ def _linear_backward_in_place(dZ, X, W):
     return dZ @ W, dW, db
 
 
-IN_PLACE = [(checks.check_batch_center, _center_in_place, "X"),
-            (checks.check_batchnorm_forward, _bn_forward_in_place, "x"),
-            (checks.check_running_stats, _running_in_place, "running_mean"),
+IN_PLACE = [(checks.check_batchnorm_forward_cache, _bn_forward_in_place, "x"),
             (checks.check_linear_backward, _linear_backward_in_place, "dZ"),
             (checks.check_distinct_fraction, lambda batches, n: len(np.unique(np.concatenate(
                 [batches.pop() for _ in range(len(batches))]))) / n, "batches")]
@@ -199,10 +163,12 @@ def test_a_function_that_changes_its_input_in_place_fails(check, wrong, argument
 # 4. The float32 variance: accumulating in float64 is an accepted technique (batchkit's own statistics do it) -----
 
 
-@pytest.mark.parametrize("upcast", [lambda X: X.astype(np.float64).var(axis=0),
-                                    lambda X: X.var(axis=0, dtype=np.float64)], ids=["astype", "dtype="])
-def test_the_variance_check_accepts_accumulating_float32_data_in_float64(upcast):
-    checks.check_variance(upcast)
+@pytest.mark.parametrize("upcast", [lambda X: (len(X), X.astype(np.float64).mean(axis=0),
+                                               ((X.astype(np.float64) - X.astype(np.float64).mean(axis=0)) ** 2).sum(0)),
+                                    lambda X: (len(X), X.mean(axis=0, dtype=np.float64),
+                                               X.var(axis=0, dtype=np.float64) * len(X))], ids=["astype", "dtype="])
+def test_the_statistics_check_accepts_accumulating_float32_data_in_float64(upcast):
+    checks.check_batch_statistics(upcast)
 
 
 def test_the_variance_exercise_accepts_and_discusses_the_upcast():
@@ -212,43 +178,18 @@ def test_the_variance_exercise_accepts_and_discusses_the_upcast():
     assert "X.astype(np.float64)" in text and "twice the memory" in text and "Two answers are accepted" in text
 
 
-# 5. One mistake fails one check: the other exercise's function is replaced by the reference while a check runs ---
-
-
-def test_a_wrong_steps_per_epoch_does_not_fail_total_steps():
-    namespace = _notebook("def steps_per_epoch(n, batch_size, drop_last):\n    return n // batch_size\n"
-                          "def total_steps(n, batch_size, epochs, drop_last):\n"
-                          "    return epochs * steps_per_epoch(n, batch_size, drop_last)\n")
-    wrong = namespace["steps_per_epoch"]
-    with pytest.raises(checks.CheckFailed):
-        checks.check_steps_per_epoch(wrong)
-    checks.check_total_steps(namespace["total_steps"])
-    assert namespace["steps_per_epoch"] is wrong  # restored
-
-
-def test_a_wrong_loss_and_gradient_does_not_fail_minibatch_gd():
-    namespace = _notebook("import numpy as np\nimport batchkit as bk\n"
-                          "def loss_and_gradient(theta, x, y):\n    return 0.0, -np.ones(2)\n"
-                          "def minibatch_gd(x, y, batch_size, epochs, learning_rate, seed):\n"
-                          "    theta = np.zeros(2)\n"
-                          "    for batches in bk.iter_epochs(len(x), batch_size, epochs, seed=seed):\n"
-                          "        for index in batches:\n"
-                          "            theta = theta - learning_rate * loss_and_gradient(theta, x[index], y[index])[1]\n"
-                          "    return theta\n")
-    with pytest.raises(checks.CheckFailed):
-        checks.check_linreg_loss_and_gradient(namespace["loss_and_gradient"])
-    checks.check_minibatch_gd(namespace["minibatch_gd"])
-    checks.check_linreg_loss_and_gradient(loss_gradient_right)
+# 5. One mistake fails one check: tested for every homework whose exercises build on each other, in
+# tests/test_checks_hw01.py (the loader), hw02 (the network), hw03 (the standardizer) and hw04 (the loop).
 
 
 # 6. A check prints its verdict and returns None: nothing for nbgrader to read as a score --------------------------
 
 
 def test_a_passing_check_prints_and_returns_none_and_a_failing_one_prints_nothing(capsys):
-    assert checks.check_inverse_time_schedule(lambda a, k, steps: a / (1 + k * np.arange(steps))) is None
+    assert checks.check_steps_per_epoch(lambda n, b, d: n // b if d else -(-n // b)) is None
     assert capsys.readouterr().out == "All checks passed.\n" == checks.PASSED + "\n"
     with pytest.raises(checks.CheckFailed):
-        checks.check_inverse_time_schedule(lambda a, k, steps: None)
+        checks.check_steps_per_epoch(lambda n, b, d: None)
     assert capsys.readouterr().out == ""
 
 
@@ -274,7 +215,7 @@ def test_the_rendered_traceback_shows_the_message_and_no_reference_code(check, m
 
 def test_the_failure_is_raised_where_no_solution_is_written():
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.check_batchnorm_forward(lambda x, g, b, eps: x)
+        checks.check_batchnorm_forward_cache(lambda x, g, b, eps: (x, None))
     raised_in = failure.traceback[-1]
     assert raised_in.name == "_fail" and Path(str(raised_in.path)).name == "_core.py"
     around = Path(str(raised_in.path)).read_text(encoding="utf-8").splitlines()[raised_in.lineno - 8:raised_in.lineno + 8]

@@ -117,6 +117,31 @@ def _backward_without(term, forward=layernorm_forward):
     return backward
 
 
+def _gn_backward_over(axes):
+    """A group-norm backward whose two means are over ``axes`` of the (N, G, C/G, H, W) view: (3, 4) per channel
+    (instance norm's axes), (1, 2, 3, 4) over every channel (layer norm's), (0, 3, 4) over the batch."""
+    def backward(dout, cache):
+        x_hat, inv_std, gamma, num_groups = cache
+        n, c, h, w = dout.shape
+        view = (n, num_groups, c // num_groups, h, w)
+        dx_hat, x_hat_view = (gamma.reshape(1, c, 1, 1) * dout).reshape(view), x_hat.reshape(view)
+        dx = (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
+              - x_hat_view * (dx_hat * x_hat_view).mean(axis=axes, keepdims=True)) * inv_std
+        return dx.reshape(dout.shape), (dout * x_hat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+    return backward
+
+
+def _gn_backward_per_channel_image(dout, cache):
+    """The instance-axes mistake as a student writes it: means over the H·W positions of the (N, C, H, W) arrays."""
+    x_hat, inv_std, gamma, num_groups = cache
+    n, c, h, w = dout.shape
+    dx_hat = gamma.reshape(1, c, 1, 1) * dout
+    dx = (dx_hat - dx_hat.mean(axis=(2, 3), keepdims=True)
+          - x_hat * (dx_hat * x_hat).mean(axis=(2, 3), keepdims=True))
+    dx = (dx.reshape(n, num_groups, c // num_groups, h, w) * inv_std).reshape(dout.shape)
+    return dx, (dout * x_hat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+
+
 def _gn_backward_without_mean(dout, cache):
     x_hat, inv_std, gamma, num_groups = cache
     n, c, h, w = dout.shape
@@ -144,6 +169,10 @@ MISTAKES = [
     (checks.check_groupnorm_forward, _gn(interleave=True), "C/G consecutive channels"),
     (checks.check_groupnorm_forward, _gn(gamma_of=lambda p, g: np.repeat(p[:g], len(p) // g)), "not one per group"),
     (checks.check_groupnorm_backward, _gn_backward_without_mean, "the mean term is missing"),
+    (checks.check_groupnorm_backward, _gn_backward_over((3, 4)), "instance norm's axes, as if G = C"),
+    (checks.check_groupnorm_backward, _gn_backward_per_channel_image, "instance norm's axes, as if G = C"),
+    (checks.check_groupnorm_backward, _gn_backward_over((1, 2, 3, 4)), "layer norm's axes, as if G = 1"),
+    (checks.check_groupnorm_backward, _gn_backward_over((0, 3, 4)), "these means are over the batch"),
     (checks.check_channel_mean_spread, lambda net, X, layer, sizes, seed: channel_mean_spread(net, X, layer - 1, sizes,
                                                                                               seed) if layer else
      channel_mean_spread(net, X, 1, sizes, seed), "`layer` indexes net.conv_outputs"),

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -101,3 +101,27 @@ def test_first_layer_can_skip_the_input_gradient():
     np.testing.assert_array_equal(db, full[2])
     with pytest.raises(TypeError, match="input_gradient must be True or False"):
         linear_backward(dZ, X, W, input_gradient="no")
+
+
+@settings(deadline=None, max_examples=30)  # the first example imports torch
+@given(n=st.integers(1, 6), m=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_half_squared_error_matches_torch_mse_loss(n, m, seed):
+    torch = pytest.importorskip("torch")
+    from batchkit.losses import half_squared_error
+
+    rng = np.random.default_rng(seed)
+    predictions, targets = rng.standard_normal((n, m)), rng.standard_normal((n, m))
+    tensor = torch.tensor(predictions, requires_grad=True)
+    # torch's MSELoss(reduction="sum") is Σ (p - t)²: half of it per sample is this loss
+    expected = torch.nn.functional.mse_loss(tensor, torch.tensor(targets), reduction="sum") / (2 * n)
+    expected.backward()
+    loss, gradient = half_squared_error(predictions, targets)
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
+    np.testing.assert_allclose(gradient, tensor.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_half_squared_error_names_a_shape_mismatch():
+    from batchkit.losses import half_squared_error
+
+    with pytest.raises(ValueError, match="targets has"):
+        half_squared_error(np.zeros((3, 2)), np.zeros((3, 1)))

@@ -91,3 +91,19 @@ def test_bad_arguments_name_the_argument():
         linreg.gradient_noise(np.zeros((2, 2, 2)), y, theta, [1])
     with pytest.raises(ValueError, match="y must be 1-D"):
         linreg.gradient_noise(X, y[:, None], theta, [1])
+
+
+@given(offset=st.floats(-50, 50), scale=st.floats(0.1, 10), seed=st.integers(0, 10_000))
+def test_hessian_eigenvalues_in_closed_form_match_eigvalsh_where_it_is_accurate(offset, scale, seed):
+    x = offset + scale * np.random.default_rng(seed).standard_normal(20)
+    smallest, largest = linreg.hessian_eigenvalues(x)
+    np.testing.assert_allclose([smallest, largest], np.linalg.eigvalsh(linreg.hessian(x)), rtol=1e-8)
+
+
+def test_hessian_eigenvalues_keep_the_smallest_far_from_zero():
+    """At offset 10⁹ (κ ≈ 10¹⁸) eigvalsh returns λmin ≈ 0 or negative; the product λmin·λmax must still be det = σ²."""
+    x = 1e9 + np.random.default_rng(0).standard_normal(50)
+    smallest, largest = linreg.hessian_eigenvalues(x)
+    assert smallest > 0 and smallest * largest == pytest.approx(x.var(), rel=1e-6)
+    with pytest.raises(ValueError, match="no samples"):
+        linreg.hessian_eigenvalues(np.array([]))

@@ -114,3 +114,26 @@ def test_batch_assignment_with_replacement_marks_first_batch():
             holding = [k for k, batch in enumerate(batches) if sample in batch]
             assert a.batch_of[epoch, sample] == (holding[0] if holding else -1)
             assert a.times_drawn[epoch, sample] == sum(int(np.sum(batch == sample)) for batch in batches)
+
+
+@given(n=st.integers(1, 5000), batch_size=st.integers(1, 50), steps=st.integers(0, 200))
+def test_expected_fraction_seen_with_replacement_counts_every_draw(n, batch_size, steps):
+    assert bk.sampling.expected_fraction_seen(n, batch_size, steps, True) == pytest.approx(
+        bk.expected_distinct_fraction(n, draws=batch_size * steps), rel=1e-12)
+
+
+@pytest.mark.parametrize(("n", "batch_size", "steps", "replace"), [(40, 8, 6, False), (40, 8, 6, True), (9, 9, 1, False)])
+def test_expected_fraction_seen_matches_a_simulation(n, batch_size, steps, replace):
+    rng = np.random.default_rng(3)
+    runs = 4000
+    seen = np.zeros((runs, n), dtype=bool)
+    for _ in range(steps):  # the loop is the experiment: independent batches, one per step
+        picks = np.stack([rng.choice(n, batch_size, replace=replace) for _ in range(runs)])
+        np.put_along_axis(seen, picks, True, axis=1)
+    assert seen.mean() == pytest.approx(bk.sampling.expected_fraction_seen(n, batch_size, steps, replace), abs=0.01)
+
+
+def test_expected_fraction_seen_rejects_a_batch_larger_than_n_without_replacement():
+    with pytest.raises(ValueError, match="batch_size must be at most n"):
+        bk.sampling.expected_fraction_seen(5, 6, 1, False)
+    assert bk.sampling.expected_fraction_seen(5, 6, 1, True) > 0

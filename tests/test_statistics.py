@@ -176,3 +176,26 @@ def test_skewness_of_known_distributions():
     assert skewness(np.array([-1.0, 0.0, 1.0])) == 0.0
     with pytest.raises(ValueError, match="skewness of constant data is undefined"):
         skewness(np.ones(5))
+
+
+@given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=6), seed=st.integers(0, 10_000))
+def test_merging_batch_statistics_gives_the_statistics_of_the_joined_batches(sizes, seed):
+    from batchkit.statistics import batch_statistics, merge_statistics
+
+    rng = np.random.default_rng(seed)
+    batches = [rng.normal(rng.uniform(-5, 5), 2.0, (size, 3)) for size in sizes]
+    merged = (0, np.zeros(3), np.zeros(3))
+    for batch in batches:
+        merged = merge_statistics(merged, batch_statistics(batch))
+    count, mean, m2 = batch_statistics(np.concatenate(batches))
+    assert merged[0] == count == sum(sizes)
+    np.testing.assert_allclose(merged[1], mean, atol=1e-10)
+    np.testing.assert_allclose(merged[2], m2, rtol=1e-9, atol=1e-9)
+
+
+def test_batch_statistics_of_float32_data_far_from_zero_keep_their_digits():
+    from batchkit.statistics import batch_statistics
+
+    X = (10_000 + np.random.default_rng(1).standard_normal((60_000, 2))).astype(np.float32)
+    _, _, m2 = batch_statistics(X)
+    np.testing.assert_allclose(m2 / len(X), X.astype(np.float64).var(axis=0), rtol=1e-9)

@@ -13,53 +13,35 @@ reference code, and never the formula the exercise asks for.
 One module per lesson's homework; :mod:`batchkit.checks._core` builds and compares. Works in a notebook and in a
 plain script: ``from batchkit.checks import check_linear_forward``.
 
-* lesson 01, :mod:`batchkit.checks.batches`: :func:`check_steps_per_epoch`, :func:`check_total_steps`, :func:`check_epoch_indices`, :func:`check_distinct_fraction`
-* lesson 02, :mod:`batchkit.checks.linear_layer`: :func:`check_linear_forward`, :func:`check_linear_backward`, :func:`check_batch_mean`
-* lesson 03, :mod:`batchkit.checks.centering`: :func:`check_batch_center`, :func:`check_variance`, :func:`check_center_with_training_mean`
-* lesson 04, :mod:`batchkit.checks.descent`: :func:`check_linreg_loss_and_gradient`, :func:`check_inverse_time_schedule`, :func:`check_minibatch_gd`
-* lesson 05, :mod:`batchkit.checks.batchnorm`: :func:`check_batchnorm_forward`, :func:`check_batchnorm_backward`, :func:`check_running_stats`
-* lesson 07, :mod:`batchkit.checks.normalization`: :func:`check_layernorm_forward`, :func:`check_layernorm_backward`, :func:`check_groupnorm_forward`, :func:`check_groupnorm_backward`, :func:`check_channel_mean_spread`
-* lesson 08, :mod:`batchkit.checks.data_parallel`: :func:`check_average_gradients`, :func:`check_sync_bn_statistics`, :func:`check_sync_bn_backward_sums`, :func:`check_worker`, :func:`check_prediction`
+Each module lists its checks in ``__all__``:
+
+* lesson 01, :mod:`batchkit.checks.batches` and :mod:`batchkit.checks.minibatch_loader`
+* lesson 02, :mod:`batchkit.checks.linear_layer`
+* lesson 03, :mod:`batchkit.checks.conditioning` and :mod:`batchkit.checks.streaming` (their shared part:
+  :mod:`batchkit.checks.centering`)
+* lesson 04, :mod:`batchkit.checks.descent`
+* lesson 05, :mod:`batchkit.checks.batchnorm` and :mod:`batchkit.checks.batchnorm_network`
+* lesson 06, :mod:`batchkit.checks.batch_size`
+* lesson 07, :mod:`batchkit.checks.normalization`
+* lesson 08, :mod:`batchkit.checks.data_parallel` and :mod:`batchkit.checks.worker`
 """
 
+from . import (batch_size, batches, batchnorm, batchnorm_network, conditioning, data_parallel, descent, linear_layer,
+               minibatch_loader, normalization, streaming, worker)
 from ._core import PASSED, CheckFailed
-from .batches import check_distinct_fraction, check_epoch_indices, check_steps_per_epoch, check_total_steps
-from .batchnorm import check_batchnorm_backward, check_batchnorm_forward, check_running_stats
-from .centering import check_batch_center, check_center_with_training_mean, check_variance
-from .data_parallel import (check_average_gradients, check_prediction, check_sync_bn_backward_sums,
-                            check_sync_bn_statistics, check_worker)
-from .descent import check_inverse_time_schedule, check_linreg_loss_and_gradient, check_minibatch_gd
-from .linear_layer import check_batch_mean, check_linear_backward, check_linear_forward
-from .normalization import (check_channel_mean_spread, check_groupnorm_backward, check_groupnorm_forward,
-                            check_layernorm_backward, check_layernorm_forward)
+from .batch_size import *  # noqa: F403 - each module's __all__ names its checks
+from .batches import *  # noqa: F403
+from .batchnorm import *  # noqa: F403
+from .batchnorm_network import *  # noqa: F403
+from .conditioning import *  # noqa: F403
+from .data_parallel import *  # noqa: F403
+from .descent import *  # noqa: F403
+from .linear_layer import *  # noqa: F403
+from .minibatch_loader import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .streaming import *  # noqa: F403
+from .worker import *  # noqa: F403
 
-__all__ = [
-    "CheckFailed",
-    "PASSED",
-    "check_average_gradients",
-    "check_batch_center",
-    "check_batch_mean",
-    "check_batchnorm_backward",
-    "check_batchnorm_forward",
-    "check_center_with_training_mean",
-    "check_channel_mean_spread",
-    "check_distinct_fraction",
-    "check_epoch_indices",
-    "check_groupnorm_backward",
-    "check_groupnorm_forward",
-    "check_inverse_time_schedule",
-    "check_layernorm_backward",
-    "check_layernorm_forward",
-    "check_linear_backward",
-    "check_linear_forward",
-    "check_linreg_loss_and_gradient",
-    "check_minibatch_gd",
-    "check_prediction",
-    "check_running_stats",
-    "check_steps_per_epoch",
-    "check_sync_bn_backward_sums",
-    "check_sync_bn_statistics",
-    "check_total_steps",
-    "check_variance",
-    "check_worker",
-]
+_MODULES = (batches, minibatch_loader, linear_layer, conditioning, streaming, descent, batchnorm, batchnorm_network,
+            batch_size, normalization, data_parallel, worker)
+__all__ = ["CheckFailed", "PASSED", *sorted(name for module in _MODULES for name in module.__all__)]

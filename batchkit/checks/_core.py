@@ -37,7 +37,8 @@ class CheckFailed(AssertionError):
 
 
 def _passed() -> None:
-    print(PASSED)
+    # One write: print() writes the text and the newline separately, which a busy kernel may send as two outputs.
+    sys.stdout.write(PASSED + "\n")
 
 
 # Calling the student's function -------------------------------------------------------------------------------------
@@ -110,6 +111,8 @@ def _copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, (list, tuple)) and all(isinstance(v, np.ndarray) for v in value):
         return type(value)(v.copy() for v in value)
+    if isinstance(value, list) and all(isinstance(v, (int, float, np.number)) for v in value):
+        return list(value)  # a list of sizes, which an in-place shuffle or sort would change
     return value
 
 
@@ -118,6 +121,8 @@ def _unchanged(value: Any, saved: Any) -> bool:
         return isinstance(value, np.ndarray) and value.shape == saved.shape and np.array_equal(value, saved, equal_nan=True)
     if isinstance(saved, (list, tuple)) and all(isinstance(v, np.ndarray) for v in saved):
         return len(value) == len(saved) and all(_unchanged(v, s) for v, s in zip(value, saved))
+    if isinstance(saved, list) and all(isinstance(v, (int, float, np.number)) for v in saved):
+        return value == saved
     return True
 
 
@@ -147,7 +152,8 @@ class Student:
             raise CheckFailed(_blocked_message(calls[0]))
         for name, value, before in zip(self.names.split(", "), given, saved):
             if not _unchanged(value, before):
-                copy = f"[a.copy() for a in {name}]" if isinstance(before, (list, tuple)) else f"{name}.copy()"
+                arrays = isinstance(before, (list, tuple)) and all(isinstance(v, np.ndarray) for v in before)
+                copy = f"[a.copy() for a in {name}]" if arrays else f"{name}.copy()"
                 _fail(f"The input `{name}`", case, f"`{name}` unchanged by the call", f"`{name}` changed in place",
                       f"your function changed its input `{name}` in place; work on a copy ({name} = {copy}) "
                       "or build new arrays")
@@ -171,9 +177,10 @@ def _short(value: Any) -> str:
 
 
 def _same(first: Any, second: Any) -> bool:
-    """Whether two numeric results (arrays, numbers, or tuples of them) are equal."""
+    """Whether two numeric results (arrays, numbers, or tuples of them, where None may stand for "no value") are
+    equal. A bare None is never the same as anything: an unfinished function does not "ignore" its arguments."""
     if isinstance(first, (tuple, list)) and isinstance(second, (tuple, list)):
-        return len(first) == len(second) and all(_same(a, b) for a, b in zip(first, second))
+        return len(first) == len(second) and all(a is None and b is None or _same(a, b) for a, b in zip(first, second))
     a, b = _as_array(first), _as_array(second)
     return a is not None and b is not None and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
@@ -193,8 +200,12 @@ def _fail(what: str, case: str, expected: Any, got: Any, hint: str = "") -> None
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, str):  # a description ("dtype float32"), shown as it is
+        return value
     if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape}, dtype {value.dtype}: {np.array2string(value, precision=4, threshold=12)}"
+        edges = 3 if value.ndim <= 2 else 1  # a 4-D array with 3 edge items per axis fills a screen
+        return (f"array of shape {value.shape}, dtype {value.dtype}: "
+                f"{np.array2string(value, precision=4, threshold=12, edgeitems=edges)}")
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], np.ndarray):
         shapes = [np.shape(v) for v in value]
         if all(len(shape) == 1 for shape in shapes):
@@ -273,7 +284,11 @@ def _with_ignored(diagnose: Callable[[], str] | None, hint: str) -> str:
 
 
 def _sentences(first: str, then: str) -> str:
-    return f"{first}. {then[:1].upper()}{then[1:]}"
+    # A sentence that starts with a name from the code (db, dW1, drop_last=True) keeps its spelling; an English word
+    # (this, the, a) gets its capital.
+    word = then.split(" ", 1)[0]
+    english = word.isalpha() and word.islower() and (len(word) > 2 or word in {"a", "an", "it", "if", "in", "no"})
+    return f"{first}. {then[:1].upper() + then[1:] if english else then}"
 
 
 def _parts(got: Any, names: str, case: str) -> Sequence[Any]:

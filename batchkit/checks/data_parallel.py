@@ -1,21 +1,22 @@
-"""Lesson 08's homework checks: averaging gradients and batch-norm statistics over k workers, then a real launch.
+"""Lesson 08's homework checks: averaging gradients, combining batch-norm statistics and the synchronized backward
+over k workers (the worker run on threads and on real processes is checked in :mod:`batchkit.checks.worker`).
 
-The simulated workers of the exercises are plain lists (one entry per worker); every check compares with the
-single-batch result on the concatenated data, on unequal shards and on data far from 0 (``|μ|/σ ≈ 10⁷``, where the
-one-pass ``Σx²/N - μ²`` loses every digit).
+The simulated workers of the exercises are plain lists (one entry per worker), and they hold only what a worker
+would send: sums and counts, or a count, a mean and a variance, never the rows (so the rows cannot be joined).
+Every check compares with the single-batch result on the joined data, on unequal shards and on data far from 0
+(``|μ|/σ ≈ 10⁷``, where the one-pass ``Σx²/N - μ²`` loses every digit).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 import numpy as np
 
 from ..batchnorm import batchnorm_backward, batchnorm_forward
-from ..distributed import SimulatedGroup, TorchMissingError, WorkerError, launch, run_simulated
-from ..distributed._torch import INSTALL_HINT
-from ._core import CheckFailed, Mistake, Student, _compare, _fail, _own_work, _parts, _passed
+from ._core import Mistake, Student, _compare, _fail, _parts, _passed
+
+__all__ = ["check_average_gradients", "check_combine_statistics", "check_sync_bn_backward", "check_prediction"]  # what batchkit.checks exports
 
 #: What the worker may not call: batchkit's synchronized statistics and averages (the student writes them).
 WORKER_BLOCKED = ("distributed.sync_batchnorm.global_mean_var", "distributed.all_reduce_mean",
@@ -65,147 +66,121 @@ def check_average_gradients(student: Callable[..., np.ndarray]) -> None:
     _passed()
 
 
-def _statistics_mistakes(shards: list[np.ndarray], unbiased: bool) -> tuple[list[Mistake], list[Mistake]]:
-    """Typical wrong means and variances for these shards."""
+def _worker_statistics(shards: list[np.ndarray]) -> tuple[list[int], list[np.ndarray], list[np.ndarray]]:
+    """What each worker sends in part 2b: its row count, and the mean and biased variance of its rows."""
+    return [len(s) for s in shards], [s.mean(axis=0) for s in shards], [s.var(axis=0) for s in shards]
+
+
+def _combination_mistakes(shards: list[np.ndarray], unbiased: bool) -> tuple[list[Mistake], list[Mistake]]:
+    """Typical wrong means and variances from the workers' (count, mean, variance)."""
     x, k = np.concatenate(shards), len(shards)
-    n, total = len(x), x.sum(axis=0)
-    within = sum(((s - s.mean(axis=0)) ** 2).sum(axis=0) for s in shards)
-    centered = ((x - x.mean(axis=0)) ** 2).sum(axis=0)
-    mean_mistakes = [(total / k, "you divided by the number of workers k; divide by the global count N = Σ N_r"),
-                     (np.mean([s.mean(axis=0) for s in shards], axis=0),
-                      "that is the mean of the workers' means: with unequal shards it is not the batch mean")]
-    other = (centered / n, "this is the biased variance (divide by N), but unbiased=True asks for N - 1") if unbiased \
-        else (centered / (n - 1), "this is the unbiased variance (divide by N - 1), but unbiased=False asks for "
-                                  "the biased one (divide by N), as batch norm normalizes with")
-    var_mistakes = [other, (centered / k, "you divided by the number of workers k; divide by the global count N"),
-                    (within / (n - unbiased), "round two subtracted each worker's own mean: the squared deviations "
-                                              "must be from the global mean μ of round one")]
+    counts, means, variances = _worker_statistics(shards)
+    n, weights, mu = len(x), np.array(counts, dtype=float)[:, None], x.mean(axis=0)
+    within, between = (weights * np.array(variances)).sum(axis=0), (weights * (np.array(means) - mu) ** 2).sum(axis=0)
+    unweighted = ((np.array(means) - mu) ** 2).sum(axis=0)
+    divisor = n - int(unbiased)
+    mean_mistakes = [(np.mean(means, axis=0), "that is the mean of the workers' means: it weights a worker with 1 "
+                                              "row like one with 8; weight each mean by its count N_r"),
+                     ((weights * np.array(means)).sum(axis=0) / k,
+                      "you divided by the number of workers k; divide by the global count N = Σ N_r")]
+    other = ((within + between) / n, "this is the biased variance (divide by N), but unbiased=True asks for "
+                                     "N - 1") if unbiased else \
+        ((within + between) / (n - 1), "this is the unbiased variance (divide by N - 1), but unbiased=False asks "
+                                       "for the biased one (divide by N), as batch norm normalizes with")
+    var_mistakes = [other,
+                    (within / divisor, "the spread of the workers' means around the global μ is missing: a row's "
+                                       "deviation from μ is its deviation from its worker's mean plus that mean's "
+                                       "deviation from μ"),
+                    (np.mean(variances, axis=0), "that is the average of the workers' variances: it misses the "
+                                                 "spread of their means around μ and weights every worker alike"),
+                    ((within + unweighted) / divisor, "each worker's (mean_r - μ)² stands for its N_r rows: weight "
+                                                      "it by N_r, as the within-worker part is"),
+                    ((within + between) / k, "you divided by the number of workers k; divide by the global count N"),
+                    ((within - np.array(variances).sum(axis=0) + between) / divisor,
+                     "the variances given are biased (divided by N_r): worker r's sum of squared deviations from its "
+                     "own mean is N_r · variance_r, not (N_r - 1) · variance_r")]
     return mean_mistakes, var_mistakes
 
 
-def check_sync_bn_statistics(student: Callable[..., tuple]) -> None:
-    """``student(shards, unbiased) -> (mean, var)`` of the global batch, each of shape (D,)."""
-    student = Student(student, "shards, unbiased", BLOCKED)
+def check_combine_statistics(student: Callable[..., tuple]) -> None:
+    """``student(counts, means, variances, unbiased) -> (mean, var)`` of the global batch, each of shape (D,), from
+    every worker's row count, mean and biased variance (what PyTorch's SyncBatchNorm gathers)."""
+    student = Student(student, "counts, means, variances, unbiased", BLOCKED)
     rng = np.random.default_rng(802)
     for number in range(6):
         shards, offset = _shards(rng, number, 6, int(rng.integers(1, 5)))
         unbiased = bool(number % 2)
-        x = np.concatenate(shards)
+        x, (counts, means, variances) = np.concatenate(shards), _worker_statistics(shards)
         case = f"{_describe(shards, offset)}, unbiased={unbiased}"
-        mean, var = _parts(student(case, shards, unbiased), "mean, var", case)
-        mean_mistakes, var_mistakes = _statistics_mistakes(shards, unbiased)
-        _compare("The mean", case, x.mean(axis=0), mean, f"the mean of every feature over all rows of all "
-                 f"workers, shape (D,); {SECTION}", mean_mistakes, tolerance=1e-9)
+        mean, var = _parts(student(case, list(counts), means, variances, unbiased), "mean, var", case)
+        mean_mistakes, var_mistakes = _combination_mistakes(shards, unbiased)
+        _compare("The mean", case, x.mean(axis=0), mean, f"the mean of every feature over all N = Σ N_r rows, "
+                 f"shape (D,); {SECTION}", mean_mistakes, tolerance=1e-9)
         expected = x.var(axis=0, ddof=int(unbiased))
         got = np.asarray(var, dtype=np.float64) if np.shape(var) == expected.shape else var
         if offset == OFFSET and np.shape(got) == expected.shape and np.all(np.isfinite(got)) \
                 and 1e-6 * expected.max() < np.max(np.abs(got - expected)) < 1e-9 * offset ** 2:
             _fail("The variance", case, expected, got,
-                  "right for data near 0, wrong far from it: the one-pass Σx²/N - μ² subtracts two numbers near "
-                  "μ² = 10¹⁴ and keeps no digit of a variance near 1. Use two rounds: first μ, then Σ(x - μ)²")
+                  "right for data near 0, wrong far from it: a sum of squares Σx² (rebuilt from the means) minus "
+                  "N·μ² subtracts two numbers near N·10¹⁴ and loses most digits of a variance near 1. Combine the "
+                  "deviations instead: each worker's from its own mean, and each mean's from μ")
         _compare("The variance", case, expected, var, f"the variance of every feature over all rows of all "
                  f"workers, shape (D,), divided by N or N - 1 as `unbiased` says; {SECTION}", var_mistakes)
     _passed()
 
 
-def check_sync_bn_backward_sums(student: Callable[..., tuple]) -> None:
-    """``student(douts, x_hats) -> (dbeta, dgamma)``: lesson 05's two batch sums over all workers' rows."""
-    student = Student(student, "douts, x_hats", BLOCKED)
+def _backward_case(rng: np.random.Generator, number: int) -> tuple:
+    """Shards of x, with one random γ, the global batch's x̂ and 1/σ, a random dout, and the single-process
+    backward pass (every row of the global batch in one process)."""
+    shards, offset = _shards(rng, number, 5, int(rng.integers(1, 5)))
+    x, d = np.concatenate(shards), shards[0].shape[1]
+    gamma, eps = rng.standard_normal(d), float(10 ** rng.uniform(-5, -1))
+    cache = batchnorm_forward(x, gamma, np.zeros(d), eps)[1]
+    dout = rng.standard_normal(x.shape)
+    ends = np.cumsum([len(s) for s in shards])[:-1]
+    return shards, offset, gamma, cache, np.split(dout, ends), np.split(cache.x_hat, ends), \
+        batchnorm_backward(dout, cache), ends
+
+
+def check_sync_bn_backward(student: Callable[..., tuple]) -> None:
+    """``student(douts, x_hats, gamma, inv_std) -> (dxs, dgamma, dbeta)``: every worker's ``dx_r`` (N_r, D) and
+    the global sums dγ and dβ (D,); ``dx_r`` must be the single-process ``dx`` restricted to worker r's rows."""
+    student = Student(student, "douts, x_hats, gamma, inv_std", BLOCKED)
+    # the same function returning its dx list alone, to name an argument it ignores (its dx is right otherwise)
+    dxs_only = Student(lambda *args: list(student.function(*args)[0]), student.names, student.blocked)
     rng = np.random.default_rng(803)
     for number in range(5):
-        shards, offset = _shards(rng, number, 5, int(rng.integers(1, 5)))
-        x, d = np.concatenate(shards), shards[0].shape[1]
-        cache = batchnorm_forward(x, rng.standard_normal(d), np.zeros(d), 1e-5)[1]
-        dout = rng.standard_normal(x.shape)
-        _, dgamma, dbeta = batchnorm_backward(dout, cache)
-        ends = np.cumsum([len(s) for s in shards])[:-1]
-        douts, x_hats = np.split(dout, ends), np.split(cache.x_hat, ends)
-        case = f"{_describe(shards, offset)} and a random dout per worker"
-        got = _parts(student(case, douts, x_hats), "dbeta, dgamma", case)
-        n, k = len(x), len(shards)
-        for name, want, have, local in (("dbeta", dbeta, got[0], douts[0].sum(axis=0)),
-                                        ("dgamma", dgamma, got[1], (douts[0] * x_hats[0]).sum(axis=0))):
-            mistakes = [(want / n, f"{name} is a sum over the global batch, not a mean"),
+        shards, offset, gamma, cache, douts, x_hats, (dx, dgamma, dbeta), ends = _backward_case(rng, number)
+        n, k, inv_std = sum(map(len, shards)), len(shards), cache.inv_std
+        case = f"{_describe(shards, offset)}, a random gamma and dout"
+        args = (douts, x_hats, gamma, inv_std)
+        dxs, got_dgamma, got_dbeta = _parts(student(case, *args), "dxs, dgamma, dbeta", case)
+        for name, want, have, local in (("dgamma", dgamma, got_dgamma, (douts[0] * x_hats[0]).sum(axis=0)),
+                                        ("dbeta", dbeta, got_dbeta, douts[0].sum(axis=0))):
+            mistakes = [(dbeta if name == "dgamma" else dgamma, "dgamma and dbeta are swapped"),
+                        (want / n, f"{name} is a sum over the global batch, not a mean"),
                         (want / k, f"{name} is the sum over all workers, not divided by k"),
-                        (local, f"that is worker 0's share only: add up every worker's sum")]
-            swapped = (dgamma if name == "dbeta" else dbeta, "dbeta and dgamma are swapped: return (dbeta, dgamma)")
-            _compare(name, case, want, have, f"shape (D,), a sum over every row of every worker; {SECTION}",
-                     [swapped, *mistakes])
-    _passed()
-
-
-def _import_worker(reference: str) -> Callable:
-    """The worker named ``"module:function"``, re-read from its file (the notebook may have rewritten it)."""
-    module_name, _, name = reference.partition(":")
-    module = importlib.reload(importlib.import_module(module_name))
-    if not callable(getattr(module, name, None)):
-        raise CheckFailed(f"{module.__file__} defines no function {name}: write it in the %%writefile cell")
-    return getattr(module, name)
-
-
-def masked_worker(communicator, *, reference: str, x: np.ndarray, unbiased: bool):
-    """Run the student's worker ``reference`` on ``x`` with every row that is not this rank's set to NaN.
-
-    Why: a worker that reads the other ranks' rows (``x.mean(axis=0)``) instead of all-reducing its own sums would
-    otherwise pass; with the other rows NaN it returns NaN. A rank's rows are ``np.array_split``'s, as the
-    exercise says. Module-level, so that real processes can import it.
-    """
-    rows = np.array_split(np.arange(len(x)), communicator.world_size)[communicator.rank]
-    masked = np.full_like(x, np.nan)
-    masked[rows] = x[rows]
-    return _import_worker(reference)(communicator, masked, unbiased)
-
-
-def _compare_ranks(case: str, x: np.ndarray, unbiased: bool, results: list, mistakes: list[Mistake],
-                   tolerance: float = 1e-10) -> None:
-    expected = (x.mean(axis=0), x.var(axis=0, ddof=int(unbiased)))
-    for rank, result in enumerate(results):  # a loop over the few ranks
-        mean, var = _parts(result, "mean, var", f"{case}, rank {rank}")
-        if "1 worker" not in case and np.isnan(np.asarray(mean, dtype=float)).any():
-            _fail(f"Rank {rank}'s mean", case, expected[0], mean, "it is NaN: here every rank's x holds NaN outside "
-                  "its own rows, so your worker read rows of other ranks. Take only np.array_split(x, world_size)"
-                  "[rank] and all-reduce the sums")
-        _compare(f"Rank {rank}'s mean", case, expected[0], mean, "every rank returns the global batch's mean, "
-                 f"shape (D,); {SECTION}", mistakes[:1], tolerance=tolerance)
-        _compare(f"Rank {rank}'s variance", case, expected[1], var, "every rank returns the global batch's "
-                 f"variance, shape (D,), with two all-reduces; {SECTION}", mistakes[1:], tolerance=tolerance)
-
-
-def check_worker(reference: str) -> None:
-    """The worker ``"module:function"``, ``worker(communicator, x, unbiased) -> (mean, var)``: run on 1 worker,
-    on 2 and 3 simulated workers, then on 2 real processes (needs torch); every rank must return the global
-    batch's statistics to 1e-10."""
-    worker = _import_worker(reference)
-    rng = np.random.default_rng(804)
-    x, unbiased = rng.normal(OFFSET, 2.0, (7, 3)), True
-    local = x[:4]  # rank 0's rows with 2 workers (np.array_split)
-    mistakes = [(local.mean(axis=0), "that is rank 0's own mean: all-reduce the sums and the counts"),
-                (local.var(axis=0, ddof=1), "that is rank 0's own variance: all-reduce Σ(x - μ)² with the global μ")]
-    with _own_work(worker, WORKER_BLOCKED):  # one worker, in this thread: its errors show as they are
-        alone = worker(SimulatedGroup(1).communicators()[0], x.copy(), unbiased)
-    _compare_ranks("1 worker", x, unbiased, [alone], mistakes)
-    simulated = {}
-    for k in (2, 3):
-        case = f"{k} simulated workers, x of shape {x.shape} around {OFFSET:.3g}"
-        try:
-            with _own_work(worker, WORKER_BLOCKED):
-                simulated[k] = run_simulated(masked_worker, k, args={"reference": reference, "x": x,
-                                                                     "unbiased": unbiased}, timeout=30)
-        except WorkerError as error:
-            raise CheckFailed(f"{case}: a worker raised.\n{error.traceback}") from None
-        _compare_ranks(case, x, unbiased, simulated[k], mistakes)
-    try:
-        launched = launch("batchkit.checks.data_parallel:masked_worker", 2,
-                          args={"reference": reference, "x": x, "unbiased": unbiased}, timeout=120)
-    except TorchMissingError:
-        raise TorchMissingError(f"your worker passed on simulated workers; the run on real processes needs torch, "
-                                f"which is not installed: {INSTALL_HINT}") from None
-    except WorkerError as error:
-        raise CheckFailed(f"2 processes: a worker raised.\n{error.traceback}") from None
-    _compare_ranks("2 processes", x, unbiased, launched, mistakes)
-    for rank, (got, want) in enumerate(zip(launched, simulated[2])):
-        _compare(f"Rank {rank}'s variance", "2 processes against 2 simulated workers", np.asarray(want[1]), got[1],
-                 "processes and simulated workers add the same numbers: the results should agree", tolerance=1e-10)
+                        (local, "that is worker 0's share only: add up every worker's sum")]
+            _compare(name, case, want, have, f"shape (D,), a sum over every row of every worker; {SECTION}", mistakes)
+        if not isinstance(dxs, (list, tuple)) or len(dxs) != k:
+            _fail("dxs", case, f"a list of {k} arrays, one per worker, shapes {[s.shape for s in shards]}", dxs,
+                  "return one dx per worker, in worker order, each of the shape of that worker's dout")
+        for rank, (want, have, d_r, x_r) in enumerate(zip(np.split(dx, ends), dxs, douts, x_hats)):
+            own = len(d_r)
+            mistakes = [(gamma * inv_std * (d_r - (dbeta + x_r * dgamma) / own),
+                         f"this divides the global sums by worker {rank}'s own count N_r = {own}: they are sums over "
+                         f"all N = {n} rows, so divide by N"),
+                        (gamma * inv_std * (d_r - (d_r.sum(axis=0) + x_r * (d_r * x_r).sum(axis=0)) / own),
+                         f"that is worker {rank}'s dx from its own sums and count only, local batch norm's backward: "
+                         "use the sums over every worker's rows (the all-reduced dβ and dγ) and N"),
+                        (gamma * inv_std * (d_r - (d_r.sum(axis=0) + x_r * (d_r * x_r).sum(axis=0)) / n),
+                         f"this uses worker {rank}'s own sums of dout and dout·x̂: use the sums over every "
+                         "worker's rows (the all-reduced dβ and dγ)"),
+                        (inv_std * (d_r - (dbeta + x_r * dgamma) / n), "gamma is missing: x̂ is scaled by gamma, "
+                                                                        "so dx̂ = gamma · dout")]
+            _compare(f"Worker {rank}'s dx", case, want, have, f"worker {rank}'s rows of the single-process dx, "
+                     f"shape {want.shape}: lesson 05's backward with the global sums and N; {SECTION}", mistakes,
+                     diagnose=lambda: dxs_only.ignored_argument(case, args, {2: 2 * gamma, 3: 2 * inv_std}))
     _passed()
 
 

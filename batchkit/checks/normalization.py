@@ -16,6 +16,9 @@ from ..norm_layers import GroupNorm, LayerNorm
 from ..norm_statistics import batch_mean_spread
 from ._core import CheckFailed, Mistake, Student, _compare, _parts, _passed
 
+__all__ = ["check_layernorm_forward", "check_layernorm_backward", "check_groupnorm_forward", "check_groupnorm_backward",
+           "check_channel_mean_spread"]  # what batchkit.checks exports
+
 #: What lesson 07's exercises ask the student to write: batchkit's normalizations, their core and their layers.
 BLOCKED = ("normalization.normalize_forward", "normalization.normalize_backward", "normalization.mean_and_variance",
            "norm_layers.LayerNorm", "norm_layers.GroupNorm", "norm_layers.BatchNorm2d",
@@ -176,7 +179,13 @@ def _check_backward(student: Student, forward: Student, cases: Iterator[tuple], 
             view, axes, view_gamma = x.reshape(n, groups, c // groups, *x.shape[2:]), (2, 3, 4), gamma.reshape(
                 1, groups, c // groups, 1, 1)
             wrong = [((0, 3, 4), "these means are over the batch, as in batch norm; group norm's are over one "
-                                 "sample's group of channels")]
+                                 "sample's group of channels"),
+                     ((3, 4), "these means are per channel, over its H·W positions (instance norm's axes, as if "
+                              "G = C); group norm's statistics, and so the means of its backward pass, pool a "
+                              "sample's group of C/G channels"),
+                     ((1, 2, 3, 4), "these means are over all C channels of a sample (layer norm's axes, as if "
+                                    "G = 1); group norm's statistics, and so the means of its backward pass, pool "
+                                    "only the sample's group of C/G channels")]
         x_hat = _normalized(view, axes, eps)
         inv_std = 1.0 / np.sqrt(view.var(axis=axes, keepdims=True) + eps)
         dx_mistakes = [(value.reshape(x.shape), hint) for value, hint in _backward_mistakes(
