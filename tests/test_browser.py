@@ -2,8 +2,10 @@
 
 nbval cannot see widgets; this test can. One JupyterLab server (on 127.0.0.1, a free port, a random token and
 throw-away Jupyter directories) serves a temporary copy of ``notebooks/``, so Run All (which autosaves) never touches
-the repository. For each notebook with code, Chromium opens it, waits until the server reports its kernel idle, runs
-all cells from the Run menu, and then checks that
+the repository. The copy leaves out the cells tagged ``browser-skip``: long experiments that no widget needs (nbval
+runs them), so that the browser runs what the widgets need and the test suite stays within its time. For each
+notebook with code, Chromium opens it, waits until the server reports its kernel idle, runs all cells from the Run
+menu, and then checks that
 
 * every widget view the stored notebook displays (a ``LessonView``, CSS class ``bk-view``) rendered, with a figure;
 * no "Error displaying widget" text, no ``.jupyter-widgets-error-widget`` box and no error output appears;
@@ -50,6 +52,21 @@ SERVER_START_TIMEOUT = 90  # s; measured 3 s
 KERNEL_IDLE_TIMEOUT = 90  # s, from opening the page; measured 5-10 s
 RUN_ALL_TIMEOUT = 240  # s; measured 2-10 s per notebook
 UPDATE_TIMEOUT = 15  # s, from a key press to the changed view; measured 0.1-1 s
+
+
+SKIP_TAG = "browser-skip"
+
+
+def browser_copy(notebook: dict) -> dict:
+    """The notebook without its ``browser-skip`` cells, none of which may display a widget; prompts empty."""
+    skipped = [cell for cell in notebook["cells"] if SKIP_TAG in cell.get("metadata", {}).get("tags", [])]
+    widgets = [cell for cell in skipped
+               if any(WIDGET_VIEW_MIME in output.get("data", {}) for output in cell.get("outputs", []))]
+    assert not widgets, f"a cell tagged {SKIP_TAG} displays a widget: the browser test must run it"
+    copy = {**notebook, "cells": [cell for cell in notebook["cells"] if cell not in skipped]}
+    for cell in code_cells(copy):
+        cell["execution_count"] = None  # "[ ]" until run: every prompt numbered = Run All has finished
+    return copy
 
 
 def expected_views(notebook: dict) -> int:
@@ -175,10 +192,7 @@ def lab(tmp_path_factory):
     require_browser()
     root = tmp_path_factory.mktemp("notebooks")
     for path in NOTEBOOKS:  # a copy: Run All autosaves outputs, and the repository's notebooks must stay as they are
-        notebook = load(path)
-        for cell in code_cells(notebook):
-            cell["execution_count"] = None  # "[ ]" until run: every prompt numbered = Run All has finished
-        (root / path.name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+        (root / path.name).write_text(json.dumps(browser_copy(load(path)), indent=1), encoding="utf-8")
     server = LabServer(root, tmp_path_factory.mktemp("jupyter"))
     try:
         server.wait_until_ready()
@@ -297,7 +311,7 @@ def check_notebook_in_jupyterlab(lab, browser, screenshots, path):
     missing = missing_requirement(path)
     if missing:
         pytest.skip(missing)  # an optional extra (torch, for lesson 08) is not installed
-    notebook = load(path)
+    notebook = browser_copy(load(path))
     name, n_code, expected = path.name, len(code_cells(notebook)), expected_views(notebook)
     page = browser.new_page()
     try:

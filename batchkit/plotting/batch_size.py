@@ -10,7 +10,7 @@ from matplotlib.ticker import PercentFormatter
 
 from ..seeds import Replicates
 from ..timing import NeighbourComparison
-from .common import OKABE_ITO, new_figure, plain_log_ticks, plot_replicates
+from .common import OKABE_ITO, legend_below, new_figure, plain_log_ticks, plot_replicates
 
 
 def plot_memory(batch_sizes: np.ndarray, peaks: np.ndarray, parameter_bytes: int, title: str = "",
@@ -104,7 +104,7 @@ def plot_steps_to_target(batch_sizes: list, steps: Replicates, ylabel: str, *, f
         ax.axvspan(values.min(), values.max(), color=OKABE_ITO[2], alpha=0.15, linewidth=0,
                    label=f"B_simple measured in training ({values.min():.0f} to {values.max():.0f})")
     ax.set_ylim(top=2.0 * np.nanmax(np.where(np.isfinite(steps.values), steps.values, np.nan)))
-    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    legend_below(ax)
     return fig
 
 
@@ -131,7 +131,7 @@ def plot_tuned_rates(batch_sizes: list, rates: Replicates, base_size: int, base_
     ax.axhspan(float(stable_limit.low), float(stable_limit.high), color=OKABE_ITO[5], alpha=0.2, linewidth=0,
                label="2 / λ_max at the start of training (range over seeds)")
     ax.set_ylim(0.5 * float(np.min(rates.values)), 4.0 * float(np.max(rates.values)))
-    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    legend_below(ax)
     return fig
 
 
@@ -152,7 +152,7 @@ def plot_sharpness(steps: list, sharpness: Replicates, learning_rates: dict[str,
     for (label, rate), colour in zip(learning_rates.items(), (OKABE_ITO[5], OKABE_ITO[7], OKABE_ITO[3])):
         ax.axhline(2.0 / rate, color=colour, linestyle="--", label=f"2 / α for {label} (α = {rate:g})")
     ax.set_ylim(0, 1.3 * max(float(np.max(sharpness.values)), *(2.0 / r for r in learning_rates.values())))
-    ax.legend(frameon=False, fontsize="small")
+    legend_below(ax)
     return fig
 
 
@@ -228,5 +228,5 @@ def plot_accuracy_replicates(values: list, series: dict[str, Replicates], ylabel
     ax = fig.axes[0]
     ax.set_ylim(floor, 1.0)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.legend(frameon=False, fontsize="small", loc="lower right")
+    legend_below(ax)
     return fig

@@ -10,6 +10,7 @@ Colours: viridis for ordered quantities and the Okabe-Ito palette for categories
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -166,9 +167,14 @@ def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, yl
         if runs.values.shape[1:] != (len(values),):
             raise ValueError(f"series {name!r} has results of shape {runs.values.shape[1:]} per seed, "
                              f"expected ({len(values)},), one per value")
-    fig = new_figure(6.5, 3.8) if fig is None else fig
+    # The legend goes below the axes, one row per series: inside, it hid the lines whenever the series overlapped.
+    legend_height = 0.25 * len(series) + 0.1  # inches
+    fig = new_figure(6.5, 3.8 + legend_height) if fig is None else fig
+    fig.set_size_inches(6.5, 3.8 + legend_height)
     fig.clear()
-    ax = fig.add_axes((0.13, 0.15, 0.82, 0.75))
+    height = 3.8 + legend_height
+    bottom = (0.6 + legend_height) / height
+    ax = fig.add_axes((0.13, bottom, 0.82, 1.0 - bottom - 0.38 / height))
     x = np.asarray(values, dtype=float)
     for (name, runs), colour, marker in zip(series.items(), OKABE_ITO, "osD^v<>p"):
         finite = np.where(np.isfinite(runs.values), runs.values, np.nan)
@@ -193,5 +199,12 @@ def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, yl
     if title:
         ax.set_title(title, fontsize="medium")
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False, fontsize="small")
+    legend_below(ax)
     return fig
+
+
+def legend_below(ax: Axes) -> None:
+    """The legend under the axes and their x label, one entry per row (the space :func:`plot_replicates` keeps)."""
+    axes_height = ax.get_position().height * ax.figure.get_size_inches()[1]
+    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.6 / axes_height),
+              borderaxespad=0.0)

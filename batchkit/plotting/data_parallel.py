@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter
 from .._validation import check_bool, check_nonnegative_int, check_positive_int
 from ..distributed.sharding import local_batch_sizes, pad_or_trim
 from ..sampling import iter_epochs
-from .common import OKABE_ITO, new_figure, plain_log_ticks, plot_replicates
+from .common import OKABE_ITO, legend_below, new_figure, plain_log_ticks, plot_replicates
 
 GAP = 0.6  # space between two workers' blocks of cells, in cells
 
@@ -229,7 +229,7 @@ def plot_batchnorm_sync(result, which: str = "test") -> Figure:
     single = list(series)[-1]  # drawn last: dashed, so that the synchronized run shows through where they agree
     for line in ax.lines[-(len(series[single].seeds) + 1):]:
         line.set_linestyle("--")
-    ax.legend(frameon=False, fontsize="small")
+    legend_below(ax)
     return fig
 
 
