@@ -20,6 +20,7 @@ all-positive inputs every weight moves in the same direction. :func:`zigzag_run`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +95,22 @@ def steps_to_tolerance(H: np.ndarray, start_error: np.ndarray, learning_rate: fl
         else:
             high = middle
     return high if excess_loss_after(H, start_error, learning_rate, 0) > tolerance else 0
+
+
+def steps_at_best_rate(kappa: float, excess: float, tolerance: float) -> int:
+    """Fewest gradient descent steps at the best constant rate ``2/(λmin + λmax)`` until ``J - J* <= tolerance``,
+    from ``J - J* = excess``, on a quadratic whose Hessian has condition number ``kappa`` (homework 03 derives it).
+
+    Exact, without running the steps: at that rate every eigen-direction of the error shrinks by ``(κ-1)/(κ+1)`` per
+    step, so the excess loss after ``t`` steps is ``excess · ((κ-1)/(κ+1))^(2t)``.
+    """
+    kappa = check_real("kappa", kappa, low=1.0, low_inclusive=True)
+    excess = check_real("excess", excess, low=0.0, low_inclusive=True)
+    if excess <= check_real("tolerance", tolerance, low=0.0):  # 0 excluded: an excess of exactly 0 is never reached
+        return 0
+    if kappa == 1.0:  # one step at α = 1/λ reaches the minimum
+        return 1
+    return math.ceil(math.log(excess / tolerance) / (2.0 * math.log1p(2.0 / (kappa - 1.0))))
 
 
 def gradient_descent_path(H: np.ndarray, optimum: np.ndarray, start: np.ndarray, learning_rate: float,

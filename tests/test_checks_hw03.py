@@ -496,7 +496,7 @@ def test_the_steps_reference_agrees_with_batchkits_step_count(kappa, excess, tol
     H = np.diag([1.0, kappa])
     for start_error in (np.array([math.sqrt(2 * excess), 0.0]), np.array([0.0, math.sqrt(2 * excess / kappa)])):
         rate = batchkit.conditioning.best_learning_rate(H)
-        assert CONDITIONING.reference_steps(kappa, excess, tolerance) == batchkit.conditioning.steps_to_tolerance(
+        assert batchkit.conditioning.steps_at_best_rate(kappa, excess, tolerance) == batchkit.conditioning.steps_to_tolerance(
             H, start_error, rate, tolerance)
 
 

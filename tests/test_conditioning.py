@@ -156,3 +156,24 @@ def test_at_the_best_rate_both_axes_shrink_by_kappa_minus_one_over_kappa_plus_on
     flat, steep = factor_per_step(H, best_learning_rate(H))
     np.testing.assert_allclose([flat, -steep], (kappa - 1) / (kappa + 1), rtol=1e-6, atol=1e-9)
     assert np.all(np.abs(factor_per_step(H, 0.5 * best_learning_rate(H))) < 1)
+
+
+@given(kappa=st.floats(1.0, 1e4), excess=st.floats(1e-3, 1e3), tolerance=st.floats(1e-8, 1.0))
+def test_steps_at_best_rate_counts_what_gradient_descent_needs(kappa, excess, tolerance):
+    """At α = 2/(1 + κ) on H = diag(1, κ) with the error on the flat axis, the count is steps_to_tolerance's."""
+    from batchkit.conditioning import steps_at_best_rate, steps_to_tolerance
+
+    H = np.diag([1.0, kappa])
+    error = np.array([np.sqrt(2 * excess), 0.0])  # J - J* = ½ eᵀHe = excess
+    expected = 0 if excess <= tolerance else steps_to_tolerance(H, error, 2 / (1 + kappa), tolerance)
+    assert steps_at_best_rate(kappa, excess, tolerance) == expected
+
+
+def test_steps_at_best_rate_names_a_bad_argument():
+    from batchkit.conditioning import steps_at_best_rate
+
+    with pytest.raises(ValueError, match="kappa"):
+        steps_at_best_rate(0.5, 1.0, 1e-3)
+    with pytest.raises(ValueError, match="tolerance"):
+        steps_at_best_rate(10.0, 1.0, 0.0)
+    assert steps_at_best_rate(1.0, 1.0, 1e-3) == 1 and steps_at_best_rate(10.0, 1e-4, 1e-3) == 0

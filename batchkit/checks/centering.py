@@ -27,7 +27,8 @@ STATISTICS = BLOCKED + ("statistics.pairwise_sum", "statistics.running_sum", "st
                         "statistics.batch_statistics", "statistics.merge_statistics")
 CONDITIONING = ("conditioning.condition_number", "conditioning.best_learning_rate", "conditioning.factor_per_step",
                 "conditioning.excess_loss_after", "conditioning.steps_to_tolerance",
-                "conditioning.centering_experiment", "linreg.hessian", "linreg.hessian_eigenvalues")
+                "conditioning.centering_experiment", "conditioning.steps_at_best_rate", "linreg.hessian",
+                "linreg.hessian_eigenvalues")
 PART_A = "see your part A and lesson 03, section 2"
 Stats = tuple[int, np.ndarray, np.ndarray]  # (count, mean, m2) of a batch, as exercises 3 and 4 pass them
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..conditioning import steps_at_best_rate
 from ..linreg import hessian_eigenvalues
 from ._core import Student, _as_number, _fail, _is_int, _parts, _passed, _with_ignored
 from .centering import BLOCKED, CONDITIONING, PART_A
@@ -90,16 +91,6 @@ def _log_factor(kappa: float) -> float:
     return math.log1p(2.0 / (kappa - 1.0))
 
 
-def reference_steps(kappa: float, excess: float, tolerance: float) -> int:
-    """Fewest full-batch gradient descent steps at the best constant learning rate until ``J - J* <= tolerance``,
-    from ``J - J* = excess``, on a quadratic whose Hessian has condition number ``kappa``."""
-    if excess <= tolerance:
-        return 0
-    if kappa == 1.0:
-        return 1
-    return math.ceil(math.log(excess / tolerance) / (2.0 * _log_factor(kappa)))
-
-
 def _excess_after(kappa: float, excess: float, steps: float) -> float:
     return excess if steps <= 0 else (0.0 if kappa == 1.0 else excess * math.exp(-2.0 * steps * _log_factor(kappa)))
 
@@ -154,7 +145,7 @@ def check_steps_at_best_rate(student: Callable[[float, float, float], int]) -> N
     for kappa, excess, tolerance in _steps_cases(np.random.default_rng(3032)):
         args = (kappa, excess, tolerance)
         case = f"kappa={kappa:.6g}, excess={excess:.6g}, tolerance={tolerance:.6g}"
-        expected, got = reference_steps(*args), student(case, *args)
+        expected, got = steps_at_best_rate(*args), student(case, *args)
         number = _as_number(got)
         slack = expected * 1e-8  # ln((κ + 1)/(κ - 1)) computed without log1p is off by up to a few steps in 10⁹
         if number is not None and abs(number - expected) <= slack:
