@@ -24,7 +24,8 @@ Where each lesson's ideas live, in lesson order:
   shift, measured where normalization cannot hide it).
 * **06, choosing a batch size**: :mod:`~batchkit.batch_size_study` (memory, the digits runs),
   :mod:`~batchkit.steps_to_target` (Shallue et al.), :mod:`~batchkit.noise_scale` (McCandlish et al.),
-  :mod:`~batchkit.sharpness` (the Hessian's top eigenvalue).
+  :mod:`~batchkit.sharpness` (the Hessian's top eigenvalue), :mod:`~batchkit.batch_size_choice` (the recipe:
+  the best batch size under a cost model, the choice under a time budget).
 * **07, normalizing without the batch**: :mod:`~batchkit.normalization` (one forward and one backward over any
   axes), :mod:`~batchkit.norm_layers` (BatchNorm2d, LayerNorm, GroupNorm), :mod:`~batchkit.norm_statistics`
   (batch dependence, the noise of batch statistics), :mod:`~batchkit.conv` (convolution by im2col),

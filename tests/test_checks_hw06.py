@@ -308,3 +308,12 @@ def test_shuffling_batch_sizes_in_place_fails():
 
     message = _failure(checks.check_time_per_sample, shuffles_the_list)
     assert "changed its input `batch_sizes` in place" in message and "batch_sizes.copy()" in message
+
+
+def test_the_right_batch_size_as_a_float_gets_a_hint_about_the_type():
+    def as_float(batch_sizes, seconds_per_step, steps_to_target, budget_seconds):
+        chosen = hw06._choose(batch_sizes, seconds_per_step, steps_to_target, budget_seconds)
+        return None if chosen is None else float(chosen)
+
+    message = _failure(checks.check_choose_batch_size, as_float)
+    assert "not as an int" in message

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from ..batch_size_choice import best_batch_size, choose_batch_size
 from ._core import Student, _as_number, _compare, _fail, _passed, _recognise_number, _same
 
 __all__ = ["check_time_per_sample", "check_best_batch_size", "check_choose_batch_size"]  # what batchkit.checks exports
 
 #: What lesson 06's exercises ask the student to write: batchkit's timing protocol.
-BLOCKED = ("timing.interleaved_seconds", "timing.measure_throughput", "timing.compare_with_neighbours")
+BLOCKED = ("timing.interleaved_seconds", "timing.measure_throughput", "timing.compare_with_neighbours",
+           "batch_size_choice.best_batch_size", "batch_size_choice.choose_batch_size")
 COLD, PAUSE = 40.0, 6.0  #: scripted seconds, in usual steps: a first (cold) call, a pause (garbage collection)
 
 
@@ -159,12 +161,6 @@ def _ignored(student: Student, case: str, args: tuple, reference: Callable[..., 
     return hint
 
 
-def _best(b_crit: float, fixed_seconds: float, seconds_per_sample: float, largest_fitting: int) -> float:
-    if seconds_per_sample == 0:
-        return float(largest_fitting)
-    return float(min(max(np.sqrt(b_crit * fixed_seconds / seconds_per_sample), 1.0), largest_fitting))
-
-
 def check_best_batch_size(student: Callable[[float, float, float, int], float]) -> None:
     """``student(b_crit, fixed_seconds, seconds_per_sample, largest_fitting) -> float``: the b in [1, largest_fitting]
     that minimizes s_min (1 + b_crit / b) (fixed_seconds + seconds_per_sample · b)."""
@@ -177,7 +173,7 @@ def check_best_batch_size(student: Callable[[float, float, float, int], float]) 
         (float(rng.uniform(4, 300)), *rng.uniform([1e-5, 1e-7], [1e-3, 1e-5]).tolist(), int(rng.integers(64, 4096)))
         for _ in range(4)]
     for args in cases:
-        (b_crit, fixed, per_sample, largest), expected = args, _best(*args)
+        (b_crit, fixed, per_sample, largest), expected = args, best_batch_size(*args)
         case = (f"b_crit={b_crit:.4g}, fixed_seconds={fixed:.3g}, seconds_per_sample={per_sample:.3g}, "
                 f"largest_fitting={largest}")
         try:
@@ -206,12 +202,14 @@ def check_best_batch_size(student: Callable[[float, float, float, int], float]) 
         default = "the batch size (a float) that minimizes the time to target, within 1 and largest_fitting; see part A"
         # a clipped formula can be deaf to an argument it uses: name an ignored one only for an unrecognised answer
         _fail("The best batch size", case, expected, got, recognised or (
-            _ignored(student, case, args, _best, changes, default) if number is not None else default))
+            _ignored(student, case, args, best_batch_size, changes, default) if number is not None else default))
     _passed()
 
 
 def _choose(sizes: Sequence[int], seconds: np.ndarray, steps: np.ndarray, budget: float, mistake: str = "") -> Any:
-    """The best median time among the batch sizes whose every seed fits (or None), or a ``mistake``'s answer."""
+    """:func:`batchkit.batch_size_choice.choose_batch_size`, or the answer of a typical ``mistake`` (a wrong recipe)."""
+    if not mistake:
+        return choose_batch_size(sizes, seconds, steps, budget)
     times = np.asarray(steps, dtype=float) * np.asarray(seconds, dtype=float)  # (seeds, k)
     worst = np.median(times, axis=0) if mistake == "median fits" else times.max(axis=0)
     fits = worst < budget if mistake == "strict" else worst <= budget
@@ -299,7 +297,10 @@ def check_choose_batch_size(student: Callable[..., Any]) -> None:
             got = f"{type(error).__name__}: {error}"
         number = _as_number(got)
         if got is None if expected is None else number is not None and number == expected:
-            continue
+            if isinstance(got, (int, np.integer)) or got is None:
+                continue
+            _fail("The chosen batch size", case, expected, got, "the right batch size, but not as an int: return the "
+                  "element of batch_sizes itself")
         wrong = {_choose(*args, mistake): hint for mistake, hint in [*reversed(CHOICE_HINTS.items()), (
             target, CHOICE_HINTS.get(target, ""))]}  # the case's own mistake first, then in CHOICE_HINTS' order
         wrong.pop(expected, None)
