@@ -366,3 +366,16 @@ def test_without_torch_the_worker_check_asks_for_it(worker_module, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # how batchkit's tests hide an installed torch
     with pytest.raises(batchkit.distributed.TorchMissingError, match="passed on simulated workers.*pip install"):
         check_worker(f"{worker_module}:sync_statistics_worker")
+
+
+def test_the_statistics_in_the_wrong_order_are_named():
+    fails(check_combine_statistics, lambda counts, means, variances, unbiased: tuple(
+        reversed(combine_statistics(counts, means, variances, unbiased))), "order (mean, var)")
+
+
+def test_variances_made_unbiased_before_pooling_are_named():
+    def unbiased_first(counts, means, variances, unbiased):
+        mean = combine_statistics(counts, means, variances, unbiased)[0]
+        squares = sum(n * (n / (n - 1) * v + (m - mean) ** 2) for n, m, v in zip(counts, means, variances))
+        return mean, squares / (sum(counts) - 1 if unbiased else sum(counts))
+    fails(check_combine_statistics, unbiased_first, "making them unbiased first")

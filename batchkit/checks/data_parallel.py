@@ -99,6 +99,11 @@ def _combination_mistakes(shards: list[np.ndarray], unbiased: bool) -> tuple[lis
                     ((within - np.array(variances).sum(axis=0) + between) / divisor,
                      "the variances given are biased (divided by N_r): worker r's sum of squared deviations from its "
                      "own mean is N_r · variance_r, not (N_r - 1) · variance_r")]
+    if min(counts) > 1:  # each worker's variance made unbiased first, then weighted by N_r
+        unbiased_first = (weights**2 / (weights - 1) * np.array(variances)).sum(axis=0)
+        var_mistakes.append(((unbiased_first + between) / divisor, "the variances given are biased, and that is what "
+                             "you need: N_r · variance_r is worker r's sum of squared deviations; making them unbiased "
+                             "first counts each worker's part N_r/(N_r - 1) times too large"))
     return mean_mistakes, var_mistakes
 
 
@@ -114,6 +119,10 @@ def check_combine_statistics(student: Callable[..., tuple]) -> None:
         case = f"{_describe(shards, offset)}, unbiased={unbiased}"
         mean, var = _parts(student(case, list(counts), means, variances, unbiased), "mean, var", case)
         mean_mistakes, var_mistakes = _combination_mistakes(shards, unbiased)
+        if np.shape(mean) == np.shape(var) == (x.shape[1],) and np.allclose(mean, x.var(axis=0, ddof=int(unbiased))) \
+                and np.allclose(var, x.mean(axis=0)):
+            _fail("The mean", case, x.mean(axis=0), mean, "this is the variance, and your var is the mean: return "
+                  "them in the order (mean, var)")
         _compare("The mean", case, x.mean(axis=0), mean, f"the mean of every feature over all N = Σ N_r rows, "
                  f"shape (D,); {SECTION}", mean_mistakes, tolerance=1e-9)
         expected = x.var(axis=0, ddof=int(unbiased))

@@ -208,8 +208,11 @@ def check_two_layer_network(student: Callable[..., tuple]) -> None:
             (tuple(len(args[0]) * value for value in expected), "this is the loss summed over the batch (and its "
                                                                 "gradient): the loss is the mean over the N samples")]
         shapes = [(), *(a.shape for a in args[2:])]
+        layers = {"1": "the first layer: back through the second layer's W2 and the ReLU's mask, then exercise 2's "
+                       "backward on X", "2": "the second layer: exercise 2's backward of dŶ on its input A"}
         hints = ["the loss of exercise 3, of the network's output (linear, ReLU, linear)",
-                 *(f"d{name} has the shape of {name}, {shape}; part A.{3 if name.endswith('1') else 1}"
+                 *(f"d{name} has the shape of {name}, {shape}, and comes from {layers[name[-1]]}; part "
+                   f"A.{3 if name.endswith('1') else 1}. Compare it with your numerical gradient (exercise 5)"
                    for name, shape in zip(["W1", "b1", "W2", "b2"], shapes[1:]))]
         got = _parts(student(case, *args), ", ".join(NETWORK_RESULTS), case)
         for j, (name, want, have) in enumerate(zip(NETWORK_RESULTS, expected, got)):
