@@ -9,6 +9,7 @@ homework's own tests (``tests/test_checks_hwNN.py``) repeat these for its checks
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -18,7 +19,10 @@ import numpy as np
 import pytest
 
 import batchkit as bk
+import batchkit.batch_size_choice
 import batchkit.batchnorm
+import batchkit.conditioning
+import batchkit.losses
 import batchkit.linreg
 import batchkit.training
 from batchkit import checks
@@ -220,3 +224,22 @@ def test_the_failure_is_raised_where_no_solution_is_written():
     assert raised_in.name == "_fail" and Path(str(raised_in.path)).name == "_core.py"
     around = Path(str(raised_in.path)).read_text(encoding="utf-8").splitlines()[raised_in.lineno - 8:raised_in.lineno + 8]
     assert not re.search(r"sqrt|\.var\(|mean\(", "\n".join(around))
+
+
+# 8. Every check, also the ones added later, fails a wrong answer with its own message and shows no reference code --
+
+REFERENCES = [bk.sampling.expected_fraction_seen, bk.losses.half_squared_error, bk.linreg.hessian_eigenvalues,
+              bk.statistics.batch_statistics, bk.statistics.merge_statistics, bk.conditioning.steps_at_best_rate,
+              bk.batch_size_choice.best_batch_size, bk.batch_size_choice.choose_batch_size]
+REFERENCE_LINES = {line.strip() for function in REFERENCES for line in inspect.getsource(function).splitlines()
+                   if len(line.strip()) > 12 and "=" in line and not line.strip().startswith(('"', "#", "def "))}
+EVERY_CHECK = [name for name in checks.__all__ if name.startswith("check_") and name != "check_worker"]
+
+
+@pytest.mark.parametrize("answer", [0.0, None, np.zeros(3)], ids=["zero", "None", "an array"])
+@pytest.mark.parametrize("name", EVERY_CHECK)
+def test_every_check_fails_a_wrong_answer_with_a_message_and_no_reference_code(name, answer):
+    with pytest.raises(checks.CheckFailed) as failure:
+        getattr(checks, name)(lambda *args, **kwargs: answer)
+    text = "\n".join(failure.value._render_traceback_())
+    assert not [line for line in CODE_LINES | REFERENCE_LINES if line in text], text

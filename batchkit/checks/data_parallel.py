@@ -199,7 +199,7 @@ def check_prediction(student: Callable[[], str]) -> None:
     from ..distributed.bn_comparison import BN_KINDS
 
     got = Student(student, "", BLOCKED)("your prediction")
-    if got not in BN_KINDS:
+    if not isinstance(got, str) or got not in BN_KINDS:
         _fail("The prediction", "your prediction", f"one of {list(BN_KINDS)}", got,
               "return the name of one network, spelled as in the list")
     _passed()

@@ -223,6 +223,11 @@ def check_standardizer(student: type) -> None:
     """``student`` is a class: ``student().fit(batches)`` learns mean_ and scale_ in one pass over a stream of
     batches and returns itself; ``transform(X)`` returns ``(X - mean_) / scale_``, with scale 1 for a constant
     feature."""
+    if not (isinstance(student, type) and callable(getattr(student, "fit", None))
+            and callable(getattr(student, "transform", None))):
+        _fail("The argument of check_standardizer", "your Standardizer", "the class Standardizer, with methods fit "
+              "and transform", student, "pass the class itself, check_standardizer(Standardizer), not an instance "
+              "or a function")
     run = Student(_runner(student), "batches, X", STATISTICS, {"batch_statistics": batch_statistics,
                                                                "merge_statistics": merge_statistics})
     rng = np.random.default_rng(3035)
