@@ -466,8 +466,11 @@ def test_an_unfinished_exercise_raises_not_implemented_error():
     def unfinished(*args):
         raise NotImplementedError()
 
-    class Unfinished:
+    class Unfinished:  # as the student version gives it
         def fit(self, batches):
+            raise NotImplementedError()
+
+        def transform(self, X):
             raise NotImplementedError()
 
     for check in (checks.check_hessian_eigenvalues, checks.check_steps_at_best_rate, checks.check_batch_statistics,
