@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..conditioning import CenteringExperiment, errors_along_axes
 from ..seeds import Replicates
-from .common import OKABE_ITO, new_figure, plot_replicates
+from .common import OKABE_ITO, legend_below, new_figure, plot_replicates
 
 
 def plot_centering_contours(experiment: CenteringExperiment, fig: Figure | None = None) -> Figure:
@@ -140,13 +140,13 @@ def plot_condition_vs_offset(offsets: list, conditions: dict[str, Replicates]) -
     anchor = float(next(iter(conditions.values())).median[-1])
     ax.plot(c, anchor * (c / max(offsets)) ** 4, "--", color=OKABE_ITO[7], linewidth=1.0,
             label="slope 4: κ ∝ c⁴")
-    ax.legend(frameon=False, fontsize="small")
+    legend_below(ax)
     return fig
 
 
 def plot_straightness(learning_rates: list[float], straightness: dict[str, Replicates]) -> Figure:
     """Straightness of the weights' path (:func:`batchkit.conditioning.path_straightness`) against a learning rate
-    shared by the settings compared, every seed shown; the y axis spans 0 to 1, the legend sits above the lines.
+    shared by the settings compared, every seed shown; the y axis spans 0 to 1, the legend sits below the axes.
 
     Parameters
     ----------
@@ -157,9 +157,8 @@ def plot_straightness(learning_rates: list[float], straightness: dict[str, Repli
     fig = plot_replicates(learning_rates, straightness, "learning rate α (the same for every setting)",
                           "straightness of the 1st epoch's path (1 = straight)", logx=True)
     ax = fig.axes[0]
-    ax.set_ylim(0.0, 1.25)  # straightness lies in [0, 1]; the space above holds the legend
+    ax.set_ylim(0.0, 1.05)  # straightness lies in [0, 1]
     ax.set_yticks(np.linspace(0.0, 1.0, 6))
-    ax.legend(frameon=False, fontsize="small", loc="upper center")
     return fig
 
 
