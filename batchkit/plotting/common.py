@@ -160,6 +160,8 @@ def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, yl
         Axis labels, with units.
     logx, logy : bool
         Logarithmic axes.
+    fig : Figure, optional
+        Drawn into (cleared and resized) instead of a new figure, for example ``plt.figure()`` in a notebook.
     """
     if not 1 <= len(series) <= len(OKABE_ITO):
         raise ValueError(f"plot_replicates draws 1 to {len(OKABE_ITO)} series (one colour each), got {len(series)}")
@@ -169,10 +171,10 @@ def plot_replicates(values: list, series: dict[str, Replicates], xlabel: str, yl
                              f"expected ({len(values)},), one per value")
     # The legend goes below the axes, one row per series: inside, it hid the lines whenever the series overlapped.
     legend_height = 0.25 * len(series) + 0.1  # inches
-    fig = new_figure(6.5, 3.8 + legend_height) if fig is None else fig
-    fig.set_size_inches(6.5, 3.8 + legend_height)
-    fig.clear()
     height = 3.8 + legend_height
+    fig = new_figure(6.5, height) if fig is None else fig
+    fig.set_size_inches(6.5, height)  # a figure handed in gets the size too: the legend's room depends on it
+    fig.clear()
     bottom = (0.6 + legend_height) / height
     ax = fig.add_axes((0.13, bottom, 0.82, 1.0 - bottom - 0.38 / height))
     x = np.asarray(values, dtype=float)
